@@ -1,0 +1,109 @@
+"""The app factory: `create_app(settings)` wires routes and middleware; the lifespan builds
+every shared resource (database, keyring, upstream client, MCP session manager) and tears
+them down, so nothing lives at module level.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from server.connections import ConnectionService
+from server.errors import ApiError
+from server.security.keyring_source import load_keyring
+from server.services import Services
+from server.settings import Settings
+from server.tools import build_registry
+from server.transport.endpoint import McpEndpoint
+from server.transport.mcp_server import build_mcp_server
+from server.transport.security import transport_security
+from server.upstream.client import MistralClient
+from server.usage import UsageRecorder
+from server.web import api, health, pages
+from server.web.access_log import AccessLogMiddleware
+from server.web.responses import api_error_handler, http_exception_handler, internal_error_handler
+from server.web.security_headers import SecurityHeadersMiddleware
+from storage.database import create_engine
+from storage.migrate import upgrade
+from storage.repository import ConnectionRepository
+
+logger = logging.getLogger(__name__)
+
+
+def _lifespan(settings: Settings) -> Any:
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        keyring = await anyio.to_thread.run_sync(load_keyring, settings)
+        engine = create_engine(settings.effective_database_url)
+        upstream = MistralClient(settings)
+        try:
+            if settings.auto_migrate:
+                await upgrade(engine)
+            repository = ConnectionRepository(engine)
+            registry = build_registry()
+            mcp_sessions = StreamableHTTPSessionManager(
+                app=build_mcp_server(registry),
+                stateless=True,
+                json_response=False,
+                security_settings=transport_security(settings),
+                max_request_body_size=settings.max_mcp_body_bytes,
+            )
+            usage = UsageRecorder(repository)
+            services = Services(
+                settings=settings,
+                engine=engine,
+                repository=repository,
+                connections=ConnectionService(repository, keyring, upstream),
+                upstream=upstream,
+                registry=registry,
+                usage=usage,
+                mcp_sessions=mcp_sessions,
+            )
+            async with mcp_sessions.run(), anyio.create_task_group() as tasks:
+                tasks.start_soon(usage.run)
+                logger.info("mistral-mcp ready", extra={"public_url": settings.public_url})
+                try:
+                    yield {"services": services}
+                finally:
+                    tasks.cancel_scope.cancel()
+                    with anyio.CancelScope(shield=True):
+                        await usage.flush()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await upstream.aclose()
+                await engine.dispose()
+
+    return lifespan
+
+
+def create_app(settings: Settings) -> Starlette:
+    mcp_endpoint = McpEndpoint()
+    routes = [
+        *pages.ROUTES,
+        *api.ROUTES,
+        *health.ROUTES,
+        Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
+        Route("/mcp/{token}", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            Middleware(SecurityHeadersMiddleware, https=settings.public_url.startswith("https://")),
+        ],
+        exception_handlers={
+            ApiError: api_error_handler,
+            HTTPException: http_exception_handler,
+            Exception: internal_error_handler,
+        },
+        lifespan=_lifespan(settings),
+    )

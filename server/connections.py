@@ -1,0 +1,156 @@
+"""Connections: a user's encrypted Mistral key reachable through one secret token.
+
+This is the domain layer between the web/MCP surfaces and storage: it validates keys
+against Mistral, encrypts them bound to their row, and resolves tokens on every request.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from server.errors import ApiError, UpstreamAuthError, UpstreamError, UpstreamRateLimited
+from server.security import tokens
+from server.security.crypto import Keyring
+from server.upstream.client import MistralClient
+from storage.repository import ConnectionRecord, ConnectionRepository
+
+MAX_KEY_LENGTH = 256
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def associated_data(connection_id: str) -> bytes:
+    return b"mistral-mcp/connection/" + connection_id.encode("ascii")
+
+
+def check_api_key_shape(value: object) -> str:
+    """Raises:
+    ApiError: 422 with a message naming what is wrong with the key.
+    """
+    if value is None:
+        raise ApiError(422, "missing_api_key", "Field 'api_key' is required: paste your Mistral API key.")
+    if not isinstance(value, str):
+        raise ApiError(422, "invalid_api_key", "Field 'api_key' must be a string.")
+    key = value.strip()
+    if not key:
+        raise ApiError(422, "invalid_api_key", "Field 'api_key' is empty: paste your Mistral API key.")
+    if len(key) > MAX_KEY_LENGTH:
+        raise ApiError(422, "invalid_api_key", f"Field 'api_key' is too long (over {MAX_KEY_LENGTH} characters).")
+    if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+        raise ApiError(422, "invalid_api_key", "Field 'api_key' may only contain printable characters, no spaces.")
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticatedConnection:
+    id: str
+    token_hash: str
+    api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NewConnection:
+    record: ConnectionRecord
+    token: str = field(repr=False)
+
+
+class ConnectionService:
+    def __init__(self, repository: ConnectionRepository, keyring: Keyring, upstream: MistralClient) -> None:
+        self.repository = repository
+        self.keyring = keyring
+        self.upstream = upstream
+
+    async def _validate_with_mistral(self, api_key: str) -> None:
+        try:
+            await self.upstream.check_key(api_key)
+        except UpstreamAuthError:
+            raise ApiError(
+                400,
+                "api_key_rejected",
+                "Mistral rejected this API key. Check that you copied it whole from "
+                "https://console.mistral.ai/api-keys and that it is active.",
+            ) from None
+        except UpstreamRateLimited as exc:
+            headers = {"Retry-After": str(int(exc.retry_after))} if exc.retry_after else {}
+            raise ApiError(
+                503, "mistral_rate_limited", "Mistral is rate limiting this key; try again shortly.", headers=headers
+            ) from None
+        except UpstreamError:
+            raise ApiError(
+                502, "mistral_unreachable", "Could not check the key with Mistral right now; try again shortly."
+            ) from None
+
+    def _encrypt(self, connection_id: str, api_key: str) -> tuple[bytes, str]:
+        return self.keyring.encrypt(api_key, associated_data(connection_id)), self.keyring.primary_key_id
+
+    async def create(self, raw_key: object) -> NewConnection:
+        """Validate the key with Mistral, then store it encrypted; nothing is stored on failure.
+
+        Raises:
+            ApiError: bad key shape, key rejected, or Mistral unreachable.
+        """
+        api_key = check_api_key_shape(raw_key)
+        await self._validate_with_mistral(api_key)
+        connection_id = "conn_" + secrets.token_hex(12)
+        token = tokens.new_token()
+        ciphertext, key_id = self._encrypt(connection_id, api_key)
+        now = _now()
+        record = ConnectionRecord(
+            id=connection_id,
+            token_hash=tokens.hash_token(token),
+            key_ciphertext=ciphertext,
+            key_id=key_id,
+            key_hint=api_key[-4:],
+            created_at=now,
+            key_updated_at=now,
+            token_rotated_at=None,
+            last_used_at=None,
+        )
+        await self.repository.insert(record)
+        return NewConnection(record, token)
+
+    async def find(self, token: str) -> ConnectionRecord | None:
+        """The connection a token opens, or None; malformed tokens never reach the database."""
+        if not tokens.is_well_formed(token):
+            return None
+        token_hash = tokens.hash_token(token)
+        record = await self.repository.get_by_token_hash(token_hash)
+        if record is None or not tokens.hashes_match(record.token_hash, token):
+            return None
+        return record
+
+    async def authenticate(self, token: str) -> AuthenticatedConnection | None:
+        """Raises:
+        CryptoError: the row exists but its key cannot be decrypted (misconfigured keyring).
+        """
+        record = await self.find(token)
+        if record is None:
+            return None
+        api_key = self.keyring.decrypt(record.key_ciphertext, associated_data(record.id))
+        return AuthenticatedConnection(record.id, record.token_hash, api_key)
+
+    async def revoke(self, record: ConnectionRecord) -> None:
+        await self.repository.delete(record.id)
+
+    async def rotate(self, record: ConnectionRecord) -> str:
+        """Raises:
+        ApiError: 409 when another rotation won the race.
+        """
+        token = tokens.new_token()
+        if not await self.repository.replace_token(record.id, record.token_hash, tokens.hash_token(token), _now()):
+            raise ApiError(409, "conflict", "The connection changed meanwhile (rotated or revoked); reload it.")
+        return token
+
+    async def replace_key(self, record: ConnectionRecord, raw_key: object) -> ConnectionRecord:
+        api_key = check_api_key_shape(raw_key)
+        await self._validate_with_mistral(api_key)
+        ciphertext, key_id = self._encrypt(record.id, api_key)
+        if not await self.repository.replace_key(record.id, ciphertext, key_id, api_key[-4:], _now()):
+            raise ApiError(404, "not_found", "The connection no longer exists.")
+        updated = await self.repository.get(record.id)
+        assert updated is not None
+        return updated

@@ -1,0 +1,1 @@
+"""Security pieces: connection tokens and encryption of stored Mistral keys."""

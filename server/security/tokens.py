@@ -1,0 +1,38 @@
+"""Connection tokens: 256 random bits behind a recognisable prefix, stored only as a hash.
+
+Tokens carry full entropy, so a fast hash (SHA-256) is enough: no dictionary can reach
+them, and lookup by hash keeps the hot path to one indexed read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+TOKEN_PREFIX = "mmcp_"
+_TOKEN_BYTES = 32
+_TOKEN_RE = re.compile(r"^mmcp_[A-Za-z0-9_-]{43}$")
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
+
+
+def is_well_formed(token: str) -> bool:
+    return bool(_TOKEN_RE.fullmatch(token))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def hashes_match(stored_hash: str, token: str) -> bool:
+    """Constant-time check that `token` hashes to `stored_hash`."""
+    return hmac.compare_digest(stored_hash.encode("ascii"), hash_token(token).encode("ascii"))
+
+
+def redact(token: str) -> str:
+    """What a log line may show of a token: the prefix only."""
+    return TOKEN_PREFIX + "…" if token.startswith(TOKEN_PREFIX) else "…"

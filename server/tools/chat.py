@@ -1,0 +1,161 @@
+"""Chat completions: `mistral_chat` and `mistral_function_call` (POST /v1/chat/completions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.errors import ToolArgumentError
+from server.tools import schemas as s
+from server.tools.completion_stream import collect_stream
+from server.tools.formatting import completion_text, tool_call_line, usage_of
+from server.tools.registry import ToolCall, ToolOutput, ToolSpec
+
+DEFAULT_CHAT_MODEL = "mistral-small-latest"
+CHAT_PATH = "/v1/chat/completions"
+
+# Fields of Mistral's ChatCompletionRequest we expose; `stream` is ours to decide.
+CHAT_FIELDS = (
+    "model",
+    "messages",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "random_seed",
+    "metadata",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "presence_penalty",
+    "frequency_penalty",
+    "n",
+    "prediction",
+    "parallel_tool_calls",
+    "reasoning_effort",
+    "prompt_mode",
+    "prompt_cache_key",
+    "service_tier",
+    "safe_prompt",
+)
+
+_SAMPLING: s.Schema = {
+    "temperature": s.TEMPERATURE,
+    "top_p": s.TOP_P,
+    "max_tokens": s.MAX_TOKENS,
+    "stop": s.STOP,
+    "random_seed": s.RANDOM_SEED,
+    "presence_penalty": s.PRESENCE_PENALTY,
+    "frequency_penalty": s.FREQUENCY_PENALTY,
+    "n": s.N,
+    "safe_prompt": s.SAFE_PROMPT,
+    "metadata": s.METADATA,
+    "prompt_mode": s.PROMPT_MODE,
+    "reasoning_effort": s.REASONING_EFFORT,
+    "prompt_cache_key": s.PROMPT_CACHE_KEY,
+    "service_tier": s.SERVICE_TIER,
+}
+
+CHAT_INPUT = s.object_schema(
+    {
+        "model": {**s.MODEL, "description": f"Mistral model id (default {DEFAULT_CHAT_MODEL})."},
+        "messages": s.MESSAGES,
+        "prompt": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Shortcut for a single user message; use instead of `messages`.",
+        },
+        "system": {"type": "string", "description": "With `prompt`: a system message to put before it."},
+        **_SAMPLING,
+        "response_format": s.RESPONSE_FORMAT,
+        "prediction": s.PREDICTION,
+        "tools": s.TOOLS,
+        "tool_choice": s.TOOL_CHOICE,
+        "parallel_tool_calls": s.PARALLEL_TOOL_CALLS,
+    },
+    oneOf=[{"required": ["messages"]}, {"required": ["prompt"]}],
+)
+
+FUNCTION_CALL_INPUT = s.object_schema(
+    {
+        "model": {**s.MODEL, "description": f"Mistral model id with function calling (default {DEFAULT_CHAT_MODEL})."},
+        "messages": s.MESSAGES,
+        "tools": s.TOOLS,
+        "tool_choice": s.TOOL_CHOICE,
+        "parallel_tool_calls": s.PARALLEL_TOOL_CALLS,
+        **{k: v for k, v in _SAMPLING.items() if k not in {"n"}},
+    },
+    required=["messages", "tools"],
+)
+
+
+def chat_body(call: ToolCall) -> dict[str, Any]:
+    body = call.pick(CHAT_FIELDS)
+    if "messages" not in body:
+        messages = []
+        if "system" in call.arguments:
+            messages.append({"role": "system", "content": call.arguments["system"]})
+        messages.append({"role": "user", "content": call.arguments["prompt"]})
+        body["messages"] = messages
+    elif "prompt" in call.arguments or "system" in call.arguments:
+        raise ToolArgumentError("Give either `messages` or `prompt` (with optional `system`), not both.")
+    body.setdefault("model", DEFAULT_CHAT_MODEL)
+    return body
+
+
+async def complete(call: ToolCall, path: str, body: dict[str, Any], object_name: str) -> dict[str, Any]:
+    """Call a completion endpoint, streaming when the client asked for progress."""
+    if call.progress is None:
+        response: dict[str, Any] = await call.post(path, body)
+        return response
+    async with call.upstream.stream(call.api_key, path, json={**body, "stream": True}) as chunks:
+        return await collect_stream(call, chunks, object_name)
+
+
+async def run_chat(call: ToolCall) -> ToolOutput:
+    response = await complete(call, CHAT_PATH, chat_body(call), "chat.completion")
+    return ToolOutput(completion_text(response), response, usage_of(response))
+
+
+async def run_function_call(call: ToolCall) -> ToolOutput:
+    body = call.pick(CHAT_FIELDS)
+    body.setdefault("model", DEFAULT_CHAT_MODEL)
+    response: dict[str, Any] = await call.post(CHAT_PATH, body)
+    choices = response.get("choices") or [{}]
+    message = choices[0].get("message") or {}
+    calls = message.get("tool_calls") or []
+    if calls:
+        text = "The model chose these tool calls:\n" + "\n".join(f"- {tool_call_line(c)}" for c in calls)
+    else:
+        text = "The model called no tool. Its reply:\n\n" + completion_text(response)
+    return ToolOutput(text, response, usage_of(response))
+
+
+TOOLS = (
+    ToolSpec(
+        name="mistral_chat",
+        title="Chat with a Mistral model",
+        description=(
+            "Send a conversation to a Mistral model (POST /v1/chat/completions) and get its reply. "
+            "Use for asking Mistral models questions, drafting, translating, summarising, or JSON output "
+            "(response_format with json_object or json_schema). Pass `prompt` for a single question, or "
+            "`messages` for a full conversation. Returns the reply text; structuredContent holds the full "
+            f"Mistral response including usage. Default model: {DEFAULT_CHAT_MODEL}."
+        ),
+        input_schema=CHAT_INPUT,
+        run=run_chat,
+        endpoint="POST /v1/chat/completions",
+    ),
+    ToolSpec(
+        name="mistral_function_call",
+        title="Let a Mistral model choose function calls",
+        description=(
+            "Give a Mistral model a conversation and a list of function definitions (`tools`, JSON Schema "
+            "parameters) and get back the function calls it chooses, with their JSON arguments "
+            '(POST /v1/chat/completions with tools). Use `tool_choice` "any" to force a call, or name one '
+            "function to force it. The calls are returned, not executed. structuredContent holds the full response."
+        ),
+        input_schema=FUNCTION_CALL_INPUT,
+        run=run_function_call,
+        endpoint="POST /v1/chat/completions",
+    ),
+)

@@ -1,0 +1,64 @@
+"""Code completion with Codestral: `mistral_code_complete` (POST /v1/fim/completions)."""
+
+from __future__ import annotations
+
+from server.tools import schemas as s
+from server.tools.chat import complete
+from server.tools.formatting import completion_text, usage_of
+from server.tools.registry import ToolCall, ToolOutput, ToolSpec
+
+DEFAULT_FIM_MODEL = "codestral-latest"
+FIM_PATH = "/v1/fim/completions"
+FIM_FIELDS = (
+    "model",
+    "prompt",
+    "suffix",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "min_tokens",
+    "stop",
+    "random_seed",
+    "metadata",
+    "prompt_cache_key",
+)
+
+FIM_INPUT = s.object_schema(
+    {
+        "model": {**s.MODEL, "description": f"Codestral model id (default {DEFAULT_FIM_MODEL})."},
+        "prompt": {"type": "string", "description": "The code before the cursor."},
+        "suffix": {"type": "string", "description": "The code after the cursor (optional)."},
+        "temperature": s.TEMPERATURE,
+        "top_p": s.TOP_P,
+        "max_tokens": s.MAX_TOKENS,
+        "min_tokens": {"type": "integer", "minimum": 0, "description": "Lower bound on tokens generated."},
+        "stop": s.STOP,
+        "random_seed": s.RANDOM_SEED,
+        "metadata": s.METADATA,
+        "prompt_cache_key": s.PROMPT_CACHE_KEY,
+    },
+    required=["prompt"],
+)
+
+
+async def run_code_complete(call: ToolCall) -> ToolOutput:
+    body = call.pick(FIM_FIELDS)
+    body.setdefault("model", DEFAULT_FIM_MODEL)
+    response = await complete(call, FIM_PATH, body, "chat.completion")
+    return ToolOutput(completion_text(response), response, usage_of(response))
+
+
+TOOLS = (
+    ToolSpec(
+        name="mistral_code_complete",
+        title="Complete code with Codestral (fill in the middle)",
+        description=(
+            "Fill in code between a `prompt` (code before the cursor) and an optional `suffix` (code after it) "
+            "with Codestral (POST /v1/fim/completions). Returns only the generated middle part; "
+            f"structuredContent holds the full response. Default model: {DEFAULT_FIM_MODEL}."
+        ),
+        input_schema=FIM_INPUT,
+        run=run_code_complete,
+        endpoint="POST /v1/fim/completions",
+    ),
+)

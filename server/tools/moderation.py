@@ -1,0 +1,71 @@
+"""Moderation: `mistral_moderate` (POST /v1/moderations and /v1/chat/moderations)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.errors import ToolArgumentError
+from server.tools import schemas as s
+from server.tools.formatting import usage_of
+from server.tools.registry import ToolCall, ToolOutput, ToolSpec
+
+DEFAULT_MODERATION_MODEL = "mistral-moderation-latest"
+
+MODERATE_INPUT = s.object_schema(
+    {
+        "model": {**s.MODEL, "description": f"Moderation model (default {DEFAULT_MODERATION_MODEL})."},
+        "input": {**s.TEXT_INPUT, "description": "A text or list of texts to classify (raw text moderation)."},
+        "messages": {
+            **s.MESSAGES,
+            "description": "A conversation to moderate in context (its last message is judged). Use instead of `input`.",
+        },
+    },
+    oneOf=[{"required": ["input"]}, {"required": ["messages"]}],
+)
+
+
+def _result_line(position: int, result: dict[str, Any]) -> str:
+    categories = result.get("categories") or {}
+    scores = result.get("category_scores") or {}
+    flagged = [name for name, hit in categories.items() if hit]
+    if flagged:
+        shown = ", ".join(f"{name} ({scores.get(name, 0):.2f})" for name in flagged)
+        return f"[{position}] FLAGGED: {shown}"
+    if scores:
+        top, score = max(scores.items(), key=lambda kv: kv[1])
+        return f"[{position}] not flagged (highest score: {top} {score:.2f})"
+    return f"[{position}] not flagged"
+
+
+async def run_moderate(call: ToolCall) -> ToolOutput:
+    model = call.arguments.get("model", DEFAULT_MODERATION_MODEL)
+    if "messages" in call.arguments and "input" in call.arguments:
+        raise ToolArgumentError("Give either `input` (texts) or `messages` (a conversation), not both.")
+    if "messages" in call.arguments:
+        response: dict[str, Any] = await call.post(
+            "/v1/chat/moderations", {"model": model, "input": call.arguments["messages"]}
+        )
+    else:
+        response = await call.post("/v1/moderations", {"model": model, "input": call.arguments["input"]})
+    results = response.get("results") or []
+    lines = [_result_line(i, r) for i, r in enumerate(results)] or ["Mistral returned no results."]
+    return ToolOutput("\n".join(lines), response, usage_of(response))
+
+
+TOOLS = (
+    ToolSpec(
+        name="mistral_moderate",
+        title="Moderate text with Mistral",
+        description=(
+            "Check texts (`input`) or a conversation (`messages`) against Mistral's moderation categories "
+            "(sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, "
+            "health, financial, law, pii). Returns which categories are flagged with their scores "
+            "(POST /v1/moderations or /v1/chat/moderations); structuredContent holds the full response."
+        ),
+        input_schema=MODERATE_INPUT,
+        run=run_moderate,
+        endpoint="POST /v1/moderations, POST /v1/chat/moderations",
+        read_only=True,
+        idempotent=True,
+    ),
+)

@@ -1,0 +1,194 @@
+"""The tool registry: tools as data plus a thin async function, and the one place where
+tool errors become MCP `isError` results.
+
+A tool never builds HTTP by hand: it names the endpoint and the body through `ToolCall`,
+which carries the caller's key to the shared upstream client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import mcp_types as types
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from server.errors import ToolArgumentError, UpstreamError, UpstreamStreamBroken
+from server.upstream.client import FileField, MistralClient
+
+logger = logging.getLogger(__name__)
+
+ProgressFn = Callable[[float, float | None, str | None], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutput:
+    """What a tool hands back: text a model reads, and the full response as structured data."""
+
+    text: str
+    structured: dict[str, Any] | None = None
+    usage: Mapping[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """One invocation: validated arguments plus the means to reach Mistral as this user."""
+
+    arguments: dict[str, Any]
+    upstream: MistralClient
+    api_key: str = field(repr=False)
+    progress: ProgressFn | None = None
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        files: Mapping[str, FileField] | None = None,
+        data: Mapping[str, str] | None = None,
+    ) -> Any:
+        response = await self.upstream.request(
+            self.api_key, method, path, json=json, params=params, files=files, data=data
+        )
+        return response.json()
+
+    async def post(self, path: str, body: Any) -> Any:
+        return await self.request("POST", path, json=body)
+
+    async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return await self.request("GET", path, params=params)
+
+    def pick(self, names: Iterable[str]) -> dict[str, Any]:
+        """The arguments among `names` that the caller set: exactly what Mistral will accept."""
+        return {name: self.arguments[name] for name in names if name in self.arguments}
+
+
+ToolFn = Callable[[ToolCall], Awaitable[ToolOutput]]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    name: str
+    title: str
+    description: str
+    input_schema: dict[str, Any]
+    run: ToolFn
+    endpoint: str
+    read_only: bool = False
+    destructive: bool = False
+    idempotent: bool = False
+    open_world: bool = True
+    output_schema: dict[str, Any] | None = None
+
+    def to_mcp(self) -> types.Tool:
+        return types.Tool(
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            input_schema=self.input_schema,
+            output_schema=self.output_schema,
+            annotations=types.ToolAnnotations(
+                title=self.title,
+                read_only_hint=self.read_only,
+                destructive_hint=self.destructive,
+                idempotent_hint=self.idempotent,
+                open_world_hint=self.open_world,
+            ),
+        )
+
+
+def _describe(error: ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        where = f" in '{path}'" if path else ""
+        return f"Missing required argument '{missing}'{where}."
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        where = f" in '{path}'" if path else ""
+        return f"Unknown argument{where}: {error.message.split('(')[-1].rstrip(')')}. Allowed: {', '.join(allowed)}."
+    if error.validator == "enum":
+        options = ", ".join(repr(v) for v in error.validator_value)
+        return f"Invalid argument '{path}': must be one of {options}."
+    shown = error.message if len(error.message) < 300 else error.message[:300] + "…"
+    return f"Invalid argument '{path or 'arguments'}': {shown}."
+
+
+def error_result(message: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
+
+
+class ToolRegistry:
+    def __init__(self, specs: Iterable[ToolSpec]) -> None:
+        self._specs: dict[str, ToolSpec] = {}
+        for spec in specs:
+            if spec.name in self._specs:
+                raise ValueError(f"duplicate tool {spec.name}")
+            Draft202012Validator.check_schema(spec.input_schema)
+            self._specs[spec.name] = spec
+        self._validators = {name: Draft202012Validator(s.input_schema) for name, s in self._specs.items()}
+        # Built once: listing tools is on every client's hot path and never changes at run time.
+        self._listing = types.ListToolsResult(tools=[s.to_mcp() for s in self._specs.values()])
+
+    def __iter__(self) -> Any:
+        return iter(self._specs.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def get(self, name: str) -> ToolSpec | None:
+        return self._specs.get(name)
+
+    def listing(self) -> types.ListToolsResult:
+        return self._listing
+
+    def input_schema(self, name: str) -> dict[str, Any] | None:
+        spec = self._specs.get(name)
+        return spec.input_schema if spec else None
+
+    def validate(self, name: str, arguments: Any) -> dict[str, Any]:
+        """Raises:
+        ToolArgumentError: naming the first bad argument.
+        """
+        if not isinstance(arguments, dict):
+            raise ToolArgumentError("Tool arguments must be a JSON object.")
+        error = best_match(self._validators[name].iter_errors(arguments))
+        if error is not None:
+            raise ToolArgumentError(_describe(error))
+        return arguments
+
+    async def call(
+        self,
+        name: str,
+        arguments: Any,
+        *,
+        upstream: MistralClient,
+        api_key: str,
+        progress: ProgressFn | None,
+    ) -> tuple[types.CallToolResult, ToolOutput | None]:
+        """Run a tool; every failure becomes an `isError` result, never an exception."""
+        spec = self._specs.get(name)
+        if spec is None:
+            return error_result(f"Unknown tool '{name}'. Call tools/list to see the available tools."), None
+        try:
+            call = ToolCall(self.validate(name, arguments), upstream, api_key, progress)
+            output = await spec.run(call)
+        except UpstreamStreamBroken as exc:
+            partial = f"\n\nReceived before the break:\n{exc.partial_text}" if exc.partial_text else ""
+            return error_result(f"{exc}{partial}"), None
+        except (ToolArgumentError, UpstreamError) as exc:
+            return error_result(str(exc)), None
+        except Exception:
+            logger.exception("tool %s failed unexpectedly", name)
+            return error_result(f"{name} failed because of an internal error; it has been logged. Try again."), None
+        result = types.CallToolResult(
+            content=[types.TextContent(type="text", text=output.text)],
+            structured_content=output.structured,
+            is_error=False,
+        )
+        return result, output

@@ -1,0 +1,162 @@
+"""JSON Schema fragments shared by tool input schemas, written from Mistral's request schemas.
+
+Optional Mistral fields are simply optional here (no `null` arms): a model calling a tool
+omits what it does not need, and we forward only what it sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+MODEL: Schema = {"type": "string", "minLength": 1, "maxLength": 200}
+
+MESSAGE: Schema = {
+    "type": "object",
+    "description": "A chat message in Mistral's format.",
+    "properties": {
+        "role": {"type": "string", "enum": ["system", "user", "assistant", "tool"]},
+        "content": {
+            "description": "Text, or a list of content chunks (text, image_url, document_url, …).",
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}, {"type": "null"}],
+        },
+        "tool_calls": {
+            "type": "array",
+            "description": "Assistant messages only: the tool calls the model made earlier.",
+            "items": {"type": "object"},
+        },
+        "tool_call_id": {"type": "string", "description": "Tool messages only: the call this answers."},
+        "name": {"type": "string", "description": "Tool messages only: the function name."},
+        "prefix": {"type": "boolean", "description": "Assistant messages only: force the reply to start with it."},
+    },
+    "required": ["role"],
+    "additionalProperties": False,
+}
+
+MESSAGES: Schema = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 2000,
+    "items": MESSAGE,
+    "description": 'The conversation so far, oldest first, e.g. [{"role": "user", "content": "Hi"}].',
+}
+
+TEMPERATURE: Schema = {
+    "type": "number",
+    "minimum": 0,
+    "maximum": 1.5,
+    "description": "Sampling temperature (0 to 1.5); lower is more deterministic. Mistral picks a per-model default.",
+}
+TOP_P: Schema = {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "description": "Nucleus sampling (0 < p ≤ 1)."}
+MAX_TOKENS: Schema = {"type": "integer", "minimum": 0, "description": "Upper bound on tokens in the reply."}
+STOP: Schema = {
+    "description": "Stop generating when this string (or any of these strings) appears.",
+    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 32}],
+}
+RANDOM_SEED: Schema = {"type": "integer", "minimum": 0, "description": "Seed for reproducible sampling."}
+METADATA: Schema = {"type": "object", "description": "Free-form metadata stored with the request by Mistral."}
+PRESENCE_PENALTY: Schema = {"type": "number", "minimum": -2, "maximum": 2, "description": "Penalise repeated topics."}
+FREQUENCY_PENALTY: Schema = {"type": "number", "minimum": -2, "maximum": 2, "description": "Penalise repeated words."}
+N: Schema = {"type": "integer", "minimum": 1, "maximum": 16, "description": "Number of completions to return."}
+SAFE_PROMPT: Schema = {"type": "boolean", "description": "Prepend Mistral's safety prompt."}
+PROMPT_MODE: Schema = {"type": "string", "enum": ["reasoning"], "description": "Mistral prompt mode."}
+REASONING_EFFORT: Schema = {
+    "type": "string",
+    "enum": ["none", "minimal", "low", "medium", "high", "xhigh"],
+    "description": "How hard reasoning models think.",
+}
+PROMPT_CACHE_KEY: Schema = {"type": "string", "description": "Key grouping requests that share a prompt prefix."}
+SERVICE_TIER: Schema = {"type": "string", "enum": ["auto", "standard_only"]}
+PREDICTION: Schema = {
+    "type": "object",
+    "description": "Expected output, to speed up replies that mostly repeat it (e.g. code edits).",
+    "properties": {"type": {"type": "string", "const": "content"}, "content": {"type": "string"}},
+    "additionalProperties": False,
+}
+RESPONSE_FORMAT: Schema = {
+    "type": "object",
+    "description": (
+        'Output format: {"type": "text"}, {"type": "json_object"}, or {"type": "json_schema", '
+        '"json_schema": {"name": ..., "schema": {...}, "strict": true}}.'
+    ),
+    "properties": {
+        "type": {"type": "string", "enum": ["text", "json_object", "json_schema"]},
+        "json_schema": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "description": {"type": "string"},
+                "schema": {"type": "object"},
+                "strict": {"type": "boolean"},
+            },
+            "required": ["name", "schema"],
+            "additionalProperties": False,
+        },
+    },
+    "additionalProperties": False,
+}
+FUNCTION_TOOL: Schema = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": ["function"]},
+        "function": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 256},
+                "description": {"type": "string"},
+                "parameters": {"type": "object", "description": "JSON Schema of the function's arguments."},
+                "strict": {"type": "boolean"},
+            },
+            "required": ["name", "parameters"],
+            "additionalProperties": False,
+        },
+    },
+    "required": ["function"],
+    "additionalProperties": False,
+}
+TOOLS: Schema = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 128,
+    "items": FUNCTION_TOOL,
+    "description": "Functions the model may call, in Mistral's (OpenAI-style) format.",
+}
+TOOL_CHOICE: Schema = {
+    "description": (
+        '"auto" (model decides), "none", "any"/"required" (must call one), or '
+        '{"type": "function", "function": {"name": "..."}} to force one function.'
+    ),
+    "anyOf": [
+        {"type": "string", "enum": ["auto", "none", "any", "required"]},
+        {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "enum": ["function"]},
+                "function": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}},
+                    "required": ["name"],
+                    "additionalProperties": False,
+                },
+            },
+            "required": ["function"],
+            "additionalProperties": False,
+        },
+    ],
+}
+PARALLEL_TOOL_CALLS: Schema = {"type": "boolean", "description": "Allow several tool calls in one reply."}
+TEXT_INPUT: Schema = {
+    "anyOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 512},
+    ],
+}
+
+
+def object_schema(properties: Schema, required: list[str] | None = None, **extra: Any) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    schema.update(extra)
+    return schema

@@ -1,0 +1,99 @@
+"""Turn a Mistral error response into the `UpstreamError` a person can act on."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Any
+
+import httpx
+
+from server.errors import (
+    UpstreamAuthError,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamRequestError,
+    UpstreamUnavailable,
+)
+
+_MAX_DETAIL = 600
+
+
+def _validation_detail(items: list[Any]) -> str:
+    parts = []
+    for item in items[:5]:
+        if not isinstance(item, dict):
+            continue
+        loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+        msg = item.get("msg", "invalid")
+        parts.append(f"{loc}: {msg}" if loc else str(msg))
+    return "; ".join(parts)
+
+
+def error_detail(response: httpx.Response) -> str:
+    """Mistral's own words for what went wrong, from any of the body shapes it uses."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:_MAX_DETAIL] if text and not text.startswith("<") else (response.reason_phrase or "")
+    detail: Any = body
+    if isinstance(body, dict):
+        detail = body.get("message", body.get("detail", body.get("error", body)))
+        if isinstance(detail, dict):
+            detail = detail.get("detail", detail.get("message", detail))
+    if isinstance(detail, list):
+        detail = _validation_detail(detail) or str(detail)
+    return str(detail)[:_MAX_DETAIL]
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+def from_response(response: httpx.Response) -> UpstreamError:
+    status = response.status_code
+    detail = error_detail(response)
+    said = f" Mistral said: {detail}" if detail else ""
+    if status == 401:
+        return UpstreamAuthError(
+            "Mistral rejected the stored API key (401). Update the key on the manage page or with "
+            "PUT /api/connection/key, or create a new one at https://console.mistral.ai/api-keys." + said,
+            status=status,
+            detail=detail,
+        )
+    if status == 403:
+        return UpstreamAuthError(
+            "Mistral refused access (403): this key or plan may not allow that model or endpoint." + said,
+            status=status,
+            detail=detail,
+        )
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        when = f" Retry after {retry_after:.0f} s." if retry_after is not None else " Wait a little and retry."
+        return UpstreamRateLimited(
+            "Mistral's rate limit for this key was reached (429)." + when + said,
+            retry_after=retry_after,
+            detail=detail,
+        )
+    if status >= 500:
+        return UpstreamUnavailable(
+            f"Mistral is unavailable right now ({status}); try again shortly." + said, status=status, detail=detail
+        )
+    if status == 404:
+        return UpstreamRequestError(
+            "Mistral found no such resource (404): check the id or model name." + said, status=status, detail=detail
+        )
+    return UpstreamRequestError(
+        f"Mistral rejected the request ({status}): fix the arguments and retry." + said, status=status, detail=detail
+    )

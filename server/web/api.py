@@ -1,0 +1,110 @@
+"""The JSON API: sign up, then manage the connection with its own token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from server.services import Services
+from server.transport.endpoint import bearer_token
+from server.web.bodies import read_json_object
+from server.web.responses import unauthorized
+from storage.repository import ConnectionRecord
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.state.services
+    return services
+
+
+async def _current(request: Request) -> ConnectionRecord | None:
+    token = bearer_token(request)
+    return await _services(request).connections.find(token) if token else None
+
+
+async def describe(services: Services, record: ConnectionRecord) -> dict[str, Any]:
+    usage = await services.repository.usage(record.id)
+    return {
+        "id": record.id,
+        "created_at": record.created_at.isoformat(),
+        "last_used_at": record.last_used_at.isoformat() if record.last_used_at else None,
+        "key_hint": "…" + record.key_hint,
+        "key_updated_at": record.key_updated_at.isoformat(),
+        "token_rotated_at": record.token_rotated_at.isoformat() if record.token_rotated_at else None,
+        "calls": sum(u.calls for u in usage),
+        "usage": {
+            u.tool: {
+                "calls": u.calls,
+                "errors": u.errors,
+                "prompt_tokens": u.prompt_tokens,
+                "completion_tokens": u.completion_tokens,
+            }
+            for u in usage
+        },
+    }
+
+
+async def create_connection(request: Request) -> Response:
+    services = _services(request)
+    body = await read_json_object(request, services.settings.max_api_body_bytes, {"api_key"})
+    created = await services.connections.create(body.get("api_key"))
+    return JSONResponse(
+        {
+            "id": created.record.id,
+            "token": created.token,
+            "mcp_url": services.mcp_url(created.token),
+            "created_at": created.record.created_at.isoformat(),
+        },
+        status_code=201,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def get_connection(request: Request) -> Response:
+    record = await _current(request)
+    if record is None:
+        return unauthorized()
+    services = _services(request)
+    await services.usage.flush()
+    return JSONResponse(await describe(services, record), headers={"Cache-Control": "no-store"})
+
+
+async def delete_connection(request: Request) -> Response:
+    record = await _current(request)
+    if record is None:
+        return unauthorized()
+    await _services(request).connections.revoke(record)
+    return Response(status_code=204)
+
+
+async def rotate_token(request: Request) -> Response:
+    record = await _current(request)
+    if record is None:
+        return unauthorized()
+    services = _services(request)
+    token = await services.connections.rotate(record)
+    return JSONResponse(
+        {"id": record.id, "token": token, "mcp_url": services.mcp_url(token)}, headers={"Cache-Control": "no-store"}
+    )
+
+
+async def replace_key(request: Request) -> Response:
+    record = await _current(request)
+    if record is None:
+        return unauthorized()
+    services = _services(request)
+    body = await read_json_object(request, services.settings.max_api_body_bytes, {"api_key"})
+    updated = await services.connections.replace_key(record, body.get("api_key"))
+    return JSONResponse(await describe(services, updated), headers={"Cache-Control": "no-store"})
+
+
+ROUTES = [
+    Route("/api/connections", create_connection, methods=["POST"]),
+    Route("/api/connection", get_connection, methods=["GET"]),
+    Route("/api/connection", delete_connection, methods=["DELETE"]),
+    Route("/api/connection/rotate", rotate_token, methods=["POST"]),
+    Route("/api/connection/key", replace_key, methods=["PUT"]),
+]

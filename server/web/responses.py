@@ -1,0 +1,55 @@
+"""The one JSON error shape, `{"error": {"code": ..., "message": ...}}`, and its HTTP mappings."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.errors import ApiError
+
+logger = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "unavailable",
+}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def unauthorized(message: str = "Missing or invalid connection token.") -> JSONResponse:
+    # Same answer for unknown, malformed and revoked tokens: no hint that a token ever existed.
+    return error_response(401, "unauthorized", message, {"WWW-Authenticate": "Bearer"})
+
+
+async def api_error_handler(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+
+async def http_exception_handler(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = {404: "No such page or endpoint.", 405: "Method not allowed here."}.get(exc.status_code, str(exc.detail))
+    return error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), message, exc.headers)
+
+
+async def internal_error_handler(_request: Request, _exc: Exception) -> Response:
+    logger.exception("unhandled error while serving a request")
+    return error_response(500, "internal_error", "Something went wrong on our side; it has been logged. Try again.")

@@ -1,0 +1,1 @@
+"""Storage: database engine, tables, the connection repository and schema migrations."""

@@ -1,0 +1,205 @@
+"""The connection repository: every read and write of connection rows goes through here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.models import ConnectionRow, ToolUsageRow
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionRecord:
+    id: str
+    token_hash: str
+    key_ciphertext: bytes
+    key_id: str
+    key_hint: str
+    created_at: datetime
+    key_updated_at: datetime
+    token_rotated_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolUsage:
+    tool: str
+    calls: int
+    errors: int
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class UsageDelta:
+    connection_id: str
+    tool: str
+    calls: int
+    errors: int
+    prompt_tokens: int
+    completion_tokens: int
+    last_used_at: datetime
+
+
+_COLUMNS = (
+    ConnectionRow.id,
+    ConnectionRow.token_hash,
+    ConnectionRow.key_ciphertext,
+    ConnectionRow.key_id,
+    ConnectionRow.key_hint,
+    ConnectionRow.created_at,
+    ConnectionRow.key_updated_at,
+    ConnectionRow.token_rotated_at,
+    ConnectionRow.last_used_at,
+)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes even for timezone-aware columns; we only ever store UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _record(row: Row[Any]) -> ConnectionRecord:
+    return ConnectionRecord(
+        id=row.id,
+        token_hash=row.token_hash,
+        key_ciphertext=bytes(row.key_ciphertext),
+        key_id=row.key_id,
+        key_hint=row.key_hint,
+        created_at=row.created_at.replace(tzinfo=row.created_at.tzinfo or UTC),
+        key_updated_at=row.key_updated_at.replace(tzinfo=row.key_updated_at.tzinfo or UTC),
+        token_rotated_at=_aware(row.token_rotated_at),
+        last_used_at=_aware(row.last_used_at),
+    )
+
+
+class ConnectionRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def ping(self) -> None:
+        async with self._engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def insert(self, record: ConnectionRecord) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                insert(ConnectionRow).values(
+                    id=record.id,
+                    token_hash=record.token_hash,
+                    key_ciphertext=record.key_ciphertext,
+                    key_id=record.key_id,
+                    key_hint=record.key_hint,
+                    created_at=record.created_at,
+                    key_updated_at=record.key_updated_at,
+                    token_rotated_at=record.token_rotated_at,
+                    last_used_at=record.last_used_at,
+                )
+            )
+
+    async def get_by_token_hash(self, token_hash: str) -> ConnectionRecord | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(*_COLUMNS).where(ConnectionRow.token_hash == token_hash))).first()
+        return _record(row) if row is not None else None
+
+    async def get(self, connection_id: str) -> ConnectionRecord | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(*_COLUMNS).where(ConnectionRow.id == connection_id))).first()
+        return _record(row) if row is not None else None
+
+    async def delete(self, connection_id: str) -> bool:
+        """Remove the connection, its encrypted key and its usage; True if it existed."""
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(ToolUsageRow).where(ToolUsageRow.connection_id == connection_id))
+            result = await conn.execute(delete(ConnectionRow).where(ConnectionRow.id == connection_id))
+        return bool(result.rowcount)
+
+    async def replace_token(self, connection_id: str, old_hash: str, new_hash: str, at: datetime) -> bool:
+        """Swap the token hash only if it is still `old_hash` (two rotations cannot both win)."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(ConnectionRow)
+                .where(ConnectionRow.id == connection_id, ConnectionRow.token_hash == old_hash)
+                .values(token_hash=new_hash, token_rotated_at=at)
+            )
+        return bool(result.rowcount)
+
+    async def replace_key(
+        self, connection_id: str, ciphertext: bytes, key_id: str, key_hint: str, at: datetime | None
+    ) -> bool:
+        values: dict[str, object] = {"key_ciphertext": ciphertext, "key_id": key_id, "key_hint": key_hint}
+        if at is not None:
+            values["key_updated_at"] = at
+        async with self._engine.begin() as conn:
+            result = await conn.execute(update(ConnectionRow).where(ConnectionRow.id == connection_id).values(**values))
+        return bool(result.rowcount)
+
+    async def usage(self, connection_id: str) -> list[ToolUsage]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(
+                    ToolUsageRow.tool,
+                    ToolUsageRow.calls,
+                    ToolUsageRow.errors,
+                    ToolUsageRow.prompt_tokens,
+                    ToolUsageRow.completion_tokens,
+                )
+                .where(ToolUsageRow.connection_id == connection_id)
+                .order_by(ToolUsageRow.tool)
+            )
+            return [ToolUsage(*row) for row in rows]
+
+    async def add_usage(self, deltas: Iterable[UsageDelta]) -> None:
+        """Add counters in one transaction; deltas for connections deleted meanwhile are dropped."""
+        deltas = list(deltas)
+        if not deltas:
+            return
+        async with self._engine.begin() as conn:
+            existing = set(
+                (
+                    await conn.execute(
+                        select(ConnectionRow.id).where(ConnectionRow.id.in_({d.connection_id for d in deltas}))
+                    )
+                ).scalars()
+            )
+            dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            last_used: dict[str, datetime] = {}
+            for d in deltas:
+                if d.connection_id not in existing:
+                    continue
+                stmt = dialect_insert(ToolUsageRow).values(
+                    connection_id=d.connection_id,
+                    tool=d.tool,
+                    calls=d.calls,
+                    errors=d.errors,
+                    prompt_tokens=d.prompt_tokens,
+                    completion_tokens=d.completion_tokens,
+                )
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[ToolUsageRow.connection_id, ToolUsageRow.tool],
+                    set_={
+                        "calls": ToolUsageRow.calls + stmt.excluded.calls,
+                        "errors": ToolUsageRow.errors + stmt.excluded.errors,
+                        "prompt_tokens": ToolUsageRow.prompt_tokens + stmt.excluded.prompt_tokens,
+                        "completion_tokens": ToolUsageRow.completion_tokens + stmt.excluded.completion_tokens,
+                    },
+                )
+                await conn.execute(stmt)
+                last_used[d.connection_id] = max(d.last_used_at, last_used.get(d.connection_id, d.last_used_at))
+            for connection_id, at in last_used.items():
+                await conn.execute(
+                    update(ConnectionRow).where(ConnectionRow.id == connection_id).values(last_used_at=at)
+                )
+
+    async def count_by_key_id(self) -> dict[str, int]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(ConnectionRow.key_id, func.count()).group_by(ConnectionRow.key_id))
+            return {key_id: count for key_id, count in rows}
