@@ -11,7 +11,7 @@ import hmac
 import re
 import secrets
 
-TOKEN_PREFIX = "mmcp_"
+TOKEN_PREFIX = "mmcp_"  # noqa: S105 - a public prefix, not a secret
 _TOKEN_BYTES = 32
 _TOKEN_RE = re.compile(r"^mmcp_[A-Za-z0-9_-]{43}$")
 

@@ -17,7 +17,7 @@ MODERATE_INPUT = s.object_schema(
         "input": {**s.TEXT_INPUT, "description": "A text or list of texts to classify (raw text moderation)."},
         "messages": {
             **s.MESSAGES,
-            "description": "A conversation to moderate in context (its last message is judged). Use instead of `input`.",
+            "description": "A conversation to moderate in context (its last message is judged); instead of `input`.",
         },
     },
     oneOf=[{"required": ["input"]}, {"required": ["messages"]}],
