@@ -11,7 +11,7 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 _TOKEN_RE = re.compile(r"mmcp_[A-Za-z0-9_\-]{8,}")
 _BEARER_RE = re.compile(r"(?i)(bearer\s+)[^\s\"',]+")
@@ -65,9 +65,10 @@ class TextFormatter(logging.Formatter):
         return redact(line)
 
 
-def configure_logging(level: str, fmt: str) -> None:
-    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> None:
+    stream = stream or sys.stderr
+    use_json = fmt == "json" or (fmt == "auto" and not stream.isatty())
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if use_json else TextFormatter())
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()

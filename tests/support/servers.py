@@ -19,30 +19,31 @@ from starlette.types import ASGIApp
 class ServerThread:
     """One uvicorn server on 127.0.0.1, bound before start so the port is known."""
 
-    def __init__(self, app: ASGIApp, *, log_config: dict | None = None) -> None:
+    def __init__(self, app: ASGIApp | None = None) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app,
-            lifespan="on",
-            log_config=log_config,
-            access_log=False,
-            timeout_graceful_shutdown=5,
-        )
-        self.server = uvicorn.Server(config)
+        self.app = app
+        self.server: uvicorn.Server | None = None
         self._thread = threading.Thread(target=self._run, name=f"uvicorn-{self.port}", daemon=True)
         self._error: BaseException | None = None
 
     def _run(self) -> None:
+        assert self.server is not None
         try:
             asyncio.run(self.server.serve(sockets=[self._sock]))
         except BaseException as exc:  # surfaced to the test in start()
             self._error = exc
 
-    def start(self) -> None:
+    def start(self, app: ASGIApp | None = None) -> None:
+        """Serve `app` (or the one given at construction); returns once it accepts connections."""
+        app = app or self.app
+        assert app is not None, "no app to serve"
+        # log_config=None keeps uvicorn from replacing the logging the tests configured.
+        config = uvicorn.Config(app, lifespan="on", log_config=None, access_log=False, timeout_graceful_shutdown=5)
+        self.server = uvicorn.Server(config)
         self._thread.start()
         while not self.server.started:
             if not self._thread.is_alive():
@@ -50,6 +51,9 @@ class ServerThread:
             self._thread.join(0.01)
 
     def stop(self) -> None:
+        if self.server is None:
+            self._sock.close()
+            return
         self.server.should_exit = True
         self._thread.join(15)
         self._sock.close()

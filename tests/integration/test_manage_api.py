@@ -1,0 +1,104 @@
+"""Managing a connection with its own token: read, revoke, rotate, replace the key."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.conftest import VALID_KEY, RunningApp
+from tests.fake_mistral import FakeMistral
+from tests.support.mcp_client import connect
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def list_tools(url: str) -> list[str]:
+    async def run() -> list[str]:
+        async with connect(url) as client:
+            return [t.name for t in (await client.list_tools()).tools]
+
+    return asyncio.run(run())
+
+
+def call_chat(url: str) -> None:
+    async def run() -> None:
+        async with connect(url) as client:
+            result = await client.call_tool("mistral_chat", {"prompt": "hi"})
+            assert not result.is_error
+
+    asyncio.run(run())
+
+
+def test_get_shows_hint_and_counts_never_the_key(app: RunningApp, fake_mistral: FakeMistral) -> None:
+    conn = app.sign_up()
+    call_chat(conn["mcp_url"])
+    with app.http() as http:
+        response = http.get("/api/connection", headers=bearer(conn["token"]))
+    assert response.status_code == 200
+    info = response.json()
+    assert info["id"] == conn["id"]
+    assert info["key_hint"] == "…" + VALID_KEY[-4:]
+    assert info["calls"] == 1
+    assert info["usage"]["mistral_chat"]["calls"] == 1
+    assert info["usage"]["mistral_chat"]["prompt_tokens"] > 0
+    assert info["last_used_at"] is not None
+    assert VALID_KEY not in response.text
+
+
+@pytest.mark.parametrize("header", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}])
+def test_management_without_a_valid_token_is_401(app: RunningApp, header: dict[str, str]) -> None:
+    with app.http() as http:
+        for method, path in [("GET", "/api/connection"), ("DELETE", "/api/connection"), ("POST", "/api/connection/rotate")]:
+            response = http.request(method, path, headers=header)
+            assert response.status_code == 401
+            assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_revoke_kills_the_url_at_once_and_erases_the_key(app: RunningApp, fake_mistral: FakeMistral) -> None:
+    conn = app.sign_up()
+    assert "mistral_chat" in list_tools(conn["mcp_url"])
+    with app.http() as http:
+        assert http.delete("/api/connection", headers=bearer(conn["token"])).status_code == 204
+        after = http.post(conn["mcp_url"], json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+        again = http.get("/api/connection", headers=bearer(conn["token"]))
+    assert after.status_code == 401
+    assert again.status_code == 401
+    from tests.integration.test_signup_api import count_connections  # row really gone
+
+    assert conn["id"] not in str(count_connections(app.settings.database_url))
+
+
+def test_rotate_gives_a_new_url_and_kills_the_old(app: RunningApp, fake_mistral: FakeMistral) -> None:
+    conn = app.sign_up()
+    with app.http() as http:
+        response = http.post("/api/connection/rotate", headers=bearer(conn["token"]))
+        assert response.status_code == 200
+        rotated = response.json()
+        assert rotated["token"] != conn["token"]
+        assert rotated["mcp_url"].endswith(rotated["token"])
+        assert http.get("/api/connection", headers=bearer(conn["token"])).status_code == 401
+        assert http.get("/api/connection", headers=bearer(rotated["token"])).status_code == 200
+    assert "mistral_chat" in list_tools(rotated["mcp_url"])
+
+
+def test_replace_key_validates_first_and_keeps_the_old_key_on_rejection(
+    app: RunningApp, fake_mistral: FakeMistral
+) -> None:
+    conn = app.sign_up()
+    fake_mistral.valid_keys.add("sk-second-key")
+    with app.http() as http:
+        rejected = http.put("/api/connection/key", headers=bearer(conn["token"]), json={"api_key": "sk-bad"})
+        assert rejected.status_code == 400
+        assert rejected.json()["error"]["code"] == "api_key_rejected"
+        assert http.get("/api/connection", headers=bearer(conn["token"])).json()["key_hint"] == "…" + VALID_KEY[-4:]
+        replaced = http.put("/api/connection/key", headers=bearer(conn["token"]), json={"api_key": "sk-second-key"})
+        assert replaced.status_code == 200
+        assert replaced.json()["key_hint"] == "…-key"
+        missing = http.put("/api/connection/key", headers=bearer(conn["token"]), json={})
+        assert missing.status_code == 422
+    fake_mistral.requests.clear()
+    call_chat(conn["mcp_url"])
+    assert {r.api_key for r in fake_mistral.requests_to("POST", "/v1/chat/completions")} == {"sk-second-key"}

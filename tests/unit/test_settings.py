@@ -1,0 +1,82 @@
+from pathlib import Path
+
+import pytest
+
+from server.errors import ConfigError
+from server.settings import SETTINGS_DOC, Settings
+
+
+def test_defaults_serve_on_loopback_with_public_url_derived_from_bind_address() -> None:
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.public_url == "http://127.0.0.1:8000"
+    assert settings.effective_database_url == f"sqlite:///{Path('mistral-mcp-data') / 'mistral-mcp.db'}"
+    assert settings.upstream_url == "https://api.mistral.ai"
+
+
+def test_cli_flags_win_over_environment() -> None:
+    settings = Settings.from_env({"MISTRAL_MCP_HOST": "0.0.0.0", "MISTRAL_MCP_PORT": "9000"}, port=9100)
+    assert settings.port == 9100
+    assert settings.public_url == "http://127.0.0.1:9100"
+
+
+def test_every_documented_variable_is_read() -> None:
+    env = {
+        "MISTRAL_MCP_PUBLIC_URL": "https://mcp.example.com/",
+        "MISTRAL_MCP_ALLOWED_HOSTS": "a.example.com, b.example.com",
+        "MISTRAL_MCP_DATA_DIR": "/tmp/x",
+        "MISTRAL_MCP_DATABASE_URL": "postgresql://u:p@db/x",
+        "MISTRAL_MCP_ENCRYPTION_KEYS": "k1,k2",
+        "MISTRAL_MCP_ENCRYPTION_KEYS_FILE": "/run/secrets/keys",
+        "MISTRAL_MCP_UPSTREAM_URL": "http://fake:1/",
+        "MISTRAL_MCP_UPSTREAM_TIMEOUT": "3.5",
+        "MISTRAL_MCP_UPSTREAM_CONNECT_TIMEOUT": "1",
+        "MISTRAL_MCP_UPSTREAM_MAX_RETRIES": "0",
+        "MISTRAL_MCP_UPSTREAM_RETRY_MAX_WAIT": "2",
+        "MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS": "50",
+        "MISTRAL_MCP_MAX_MCP_BODY_BYTES": "2048",
+        "MISTRAL_MCP_MAX_API_BODY_BYTES": "4096",
+        "MISTRAL_MCP_LOG_LEVEL": "debug",
+        "MISTRAL_MCP_LOG_FORMAT": "text",
+        "MISTRAL_MCP_AUTO_MIGRATE": "false",
+        "MISTRAL_MCP_HOST": "0.0.0.0",
+        "MISTRAL_MCP_PORT": "8080",
+    }
+    assert {name for name, _, _ in SETTINGS_DOC} == set(env)
+    s = Settings.from_env(env)
+    assert s.public_url == "https://mcp.example.com"
+    assert s.allowed_hosts == ("a.example.com", "b.example.com")
+    assert s.encryption_keys == ("k1", "k2")
+    assert s.encryption_keys_file == Path("/run/secrets/keys")
+    assert s.upstream_url == "http://fake:1"
+    assert (s.upstream_timeout, s.upstream_connect_timeout, s.upstream_max_retries) == (3.5, 1.0, 0)
+    assert (s.upstream_retry_max_wait, s.upstream_max_connections) == (2.0, 50)
+    assert (s.max_mcp_body_bytes, s.max_api_body_bytes) == (2048, 4096)
+    assert (s.log_level, s.log_format, s.auto_migrate) == ("DEBUG", "text", False)
+    assert (s.host, s.port) == ("0.0.0.0", 8080)
+
+
+def test_repr_shows_no_secret() -> None:
+    s = Settings.from_env(
+        {"MISTRAL_MCP_ENCRYPTION_KEYS": "c2VjcmV0LWtleS1tYXRlcmlhbA", "MISTRAL_MCP_DATABASE_URL": "postgresql://u:hunter2@db/x"}
+    )
+    shown = repr(s)
+    assert "c2VjcmV0LWtleS1tYXRlcmlhbA" not in shown
+    assert "hunter2" not in shown
+    assert "<1 key(s)>" in shown and "postgresql://u:***@db/x" in shown
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MISTRAL_MCP_PORT", "eighty"),
+        ("MISTRAL_MCP_UPSTREAM_TIMEOUT", "-1"),
+        ("MISTRAL_MCP_LOG_FORMAT", "xml"),
+        ("MISTRAL_MCP_LOG_LEVEL", "LOUD"),
+        ("MISTRAL_MCP_AUTO_MIGRATE", "maybe"),
+        ("MISTRAL_MCP_PUBLIC_URL", "ftp://x"),
+    ],
+)
+def test_unusable_values_are_config_errors_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})
