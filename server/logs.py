@@ -24,10 +24,9 @@ def redact(text: str) -> str:
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(str(record.msg))
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+        # Format first: a secret can hide in any argument's str(), e.g. a URL object.
+        record.msg = redact(record.getMessage())
+        record.args = None
         return True
 
 
@@ -81,3 +80,5 @@ def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> Non
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)

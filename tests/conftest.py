@@ -25,7 +25,8 @@ from server.app import create_app
 from server.logs import configure_logging
 from server.security.crypto import generate_key
 from server.settings import Settings
-from tests.fake_mistral import FakeMistral, create_app as create_fake_app
+from tests.fake_mistral import FakeMistral
+from tests.fake_mistral import create_app as create_fake_app
 from tests.support.servers import ServerThread
 
 VALID_KEY = "sk-test-valid"
@@ -42,7 +43,7 @@ def log_stream() -> Iterator[io.StringIO]:
     """Everything the app logs, formatted as in production (JSON), for leak assertions."""
     stream = io.StringIO()
     configure_logging("DEBUG", "json", stream)
-    yield stream
+    return stream
 
 
 @pytest.fixture(scope="session")
@@ -137,9 +138,7 @@ def app_factory(
     started: list[RunningApp] = []
 
     def start(database_url: str | None = None, **overrides: Any) -> RunningApp:
-        settings = base_settings(
-            tmp_path_factory.mktemp("data"), database_url or database_factory(), fake_mistral_url
-        )
+        settings = base_settings(tmp_path_factory.mktemp("data"), database_url or database_factory(), fake_mistral_url)
         settings = replace(settings, **overrides)
         server = ServerThread()  # binds first, so the settings can name the port
         public_url = overrides.get("public_url", server.url)

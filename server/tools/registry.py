@@ -104,6 +104,14 @@ class ToolSpec:
 
 def _describe(error: ValidationError) -> str:
     path = ".".join(str(p) for p in error.absolute_path)
+    alternatives = (
+        [s.get("required", []) for s in error.validator_value] if error.validator in {"oneOf", "anyOf"} else []
+    )
+    if alternatives and all(
+        len(a) == 1 and len(s) == 1 for a, s in zip(alternatives, error.validator_value, strict=True)
+    ):
+        names = " or ".join(f"'{a[0]}'" for a in alternatives)
+        return f"Give exactly one of {names}."
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         where = f" in '{path}'" if path else ""

@@ -47,7 +47,7 @@ class McpEndpoint:
 
     async def _authenticate(self, services: Services, scope: Scope, token: str | None) -> Response | None:
         if not token:
-            return unauthorized("This MCP endpoint needs your personal URL or an Authorization: Bearer token.")
+            return unauthorized()
         try:
             connection = await services.connections.authenticate(token)
         except CryptoError:

@@ -34,7 +34,12 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
-def unauthorized(message: str = "Missing or invalid connection token.") -> JSONResponse:
+UNAUTHORIZED_MESSAGE = (
+    "Missing or invalid connection token: use your personal MCP URL, or send Authorization: Bearer <token>."
+)
+
+
+def unauthorized(message: str = UNAUTHORIZED_MESSAGE) -> JSONResponse:
     # Same answer for unknown, malformed and revoked tokens: no hint that a token ever existed.
     return error_response(401, "unauthorized", message, {"WWW-Authenticate": "Bearer"})
 

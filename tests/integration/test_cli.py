@@ -41,7 +41,12 @@ def serve(cwd: Path, upstream: str) -> tuple[subprocess.Popen[str], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MISTRAL_MCP_")}
     env.update({"MISTRAL_MCP_UPSTREAM_URL": upstream, "MISTRAL_MCP_LOG_FORMAT": "json"})
     process = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)], cwd=cwd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+        [*CLI, "serve", "--port", str(port)],
+        cwd=cwd,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     wait_healthy(url, process)

@@ -91,10 +91,16 @@ async def test_function_call_returns_the_chosen_calls(app: RunningApp, fake_mist
 
 
 async def test_code_complete_sends_prompt_and_suffix_to_fim(app: RunningApp, fake_mistral: FakeMistral) -> None:
-    result = await call(app, "mistral_code_complete", {"prompt": "def add(a, b):\n    ", "suffix": "\n\nprint(add(1, 2))"})
+    result = await call(
+        app, "mistral_code_complete", {"prompt": "def add(a, b):\n    ", "suffix": "\n\nprint(add(1, 2))"}
+    )
     assert not result.is_error, text_of(result)
     [sent] = fake_mistral.requests_to("POST", "/v1/fim/completions")
-    assert sent.json == {"model": "codestral-latest", "prompt": "def add(a, b):\n    ", "suffix": "\n\nprint(add(1, 2))"}
+    assert sent.json == {
+        "model": "codestral-latest",
+        "prompt": "def add(a, b):\n    ",
+        "suffix": "\n\nprint(add(1, 2))",
+    }
     assert text_of(result).strip()
     assert text_of(result) == result.structured_content["choices"][0]["message"]["content"]
 

@@ -51,7 +51,11 @@ def test_get_shows_hint_and_counts_never_the_key(app: RunningApp, fake_mistral: 
 @pytest.mark.parametrize("header", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}])
 def test_management_without_a_valid_token_is_401(app: RunningApp, header: dict[str, str]) -> None:
     with app.http() as http:
-        for method, path in [("GET", "/api/connection"), ("DELETE", "/api/connection"), ("POST", "/api/connection/rotate")]:
+        for method, path in [
+            ("GET", "/api/connection"),
+            ("DELETE", "/api/connection"),
+            ("POST", "/api/connection/rotate"),
+        ]:
             response = http.request(method, path, headers=header)
             assert response.status_code == 401
             assert response.json()["error"]["code"] == "unauthorized"

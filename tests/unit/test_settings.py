@@ -58,7 +58,10 @@ def test_every_documented_variable_is_read() -> None:
 
 def test_repr_shows_no_secret() -> None:
     s = Settings.from_env(
-        {"MISTRAL_MCP_ENCRYPTION_KEYS": "c2VjcmV0LWtleS1tYXRlcmlhbA", "MISTRAL_MCP_DATABASE_URL": "postgresql://u:hunter2@db/x"}
+        {
+            "MISTRAL_MCP_ENCRYPTION_KEYS": "c2VjcmV0LWtleS1tYXRlcmlhbA",
+            "MISTRAL_MCP_DATABASE_URL": "postgresql://u:hunter2@db/x",
+        }
     )
     shown = repr(s)
     assert "c2VjcmV0LWtleS1tYXRlcmlhbA" not in shown

@@ -27,7 +27,9 @@ def client_for(handler: Callable[[httpx.Request], httpx.Response], **overrides: 
     return MistralClient(replace(SETTINGS, **overrides), transport=httpx.MockTransport(handler))
 
 
-def scripted(*responses: httpx.Response | Exception) -> tuple[Callable[[httpx.Request], httpx.Response], list[httpx.Request]]:
+def scripted(
+    *responses: httpx.Response | Exception,
+) -> tuple[Callable[[httpx.Request], httpx.Response], list[httpx.Request]]:
     seen: list[httpx.Request] = []
     queue = list(responses)
 
@@ -87,14 +89,16 @@ async def test_read_timeouts_are_not_retried_because_the_call_may_have_run() -> 
 
 async def test_401_says_the_stored_key_was_rejected_and_how_to_fix_it() -> None:
     handler, _ = scripted(httpx.Response(401, json={"message": "Unauthorized"}))
-    with pytest.raises(UpstreamAuthError, match="Mistral rejected the stored API key.*Update the key"):
+    with pytest.raises(UpstreamAuthError, match=r"Mistral rejected the stored API key.*Update the key"):
         await client_for(handler).request("k", "GET", "/v1/models")
 
 
 async def test_422_detail_names_the_offending_field() -> None:
     body = {
         "object": "error",
-        "message": {"detail": [{"type": "extra_forbidden", "loc": ["body", "foo"], "msg": "Extra inputs are not permitted"}]},
+        "message": {
+            "detail": [{"type": "extra_forbidden", "loc": ["body", "foo"], "msg": "Extra inputs are not permitted"}]
+        },
         "type": "invalid_request_error",
     }
     handler, seen = scripted(httpx.Response(422, json=body))

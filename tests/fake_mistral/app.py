@@ -1,0 +1,197 @@
+"""The ASGI app: a gateway middleware (record, stall, inject faults, authenticate) before the routes.
+
+Order for every HTTP request:
+1. read the whole body and record the request (even if it is rejected later);
+2. ``stall_next``: sleep before anything is sent (stops early if the client leaves);
+3. ``fail_next``: answer the injected status (after its own ``delay``);
+4. check ``Authorization: Bearer <key>`` against ``valid_keys`` (401 otherwise);
+5. route; unknown paths get 404 and wrong methods 405, FastAPI-style.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import (
+    routes_agents,
+    routes_batch,
+    routes_classifiers,
+    routes_completions,
+    routes_files,
+    routes_fine_tuning,
+    routes_models,
+    routes_ocr,
+)
+from .common import RECORD_SCOPE_KEY
+from .errors import default_error_body, raw_response, unauthorized
+from .state import FakeMistral, Fault, RecordedRequest
+
+_PUBLIC_PREFIXES = (routes_files.SIGNED_PREFIX,)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
+    """A ``receive`` that yields the buffered body once, then defers to the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+FormParts = tuple[dict[str, str], dict[str, tuple[str, bytes, str]]]
+
+
+async def _parse_form(request: Request) -> FormParts | None:
+    """Plain fields and files of a form body; None if it cannot be parsed."""
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes, str]] = {}
+    try:
+        async with request.form() as parsed:
+            for name, item in parsed.multi_items():
+                if isinstance(item, UploadFile):
+                    files[name] = (item.filename or "", await item.read(), item.content_type or "")
+                else:
+                    fields[name] = item
+    except Exception:  # malformed multipart: recorded without a form
+        return None
+    return fields, files
+
+
+async def _record(scope: Scope, body: bytes, receive: Receive) -> RecordedRequest:
+    request = Request(scope, _replay(body, receive))
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    content_type = headers.get("content-type", "")
+    json_body: Any = None
+    parts: FormParts | None = None
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        parts = await _parse_form(request)
+    elif body:
+        try:
+            json_body = json.loads(body)
+        except ValueError:
+            json_body = None
+    return RecordedRequest(
+        method=request.method,
+        path=request.url.path,
+        headers=headers,
+        query=dict(request.query_params),
+        json=json_body,
+        form=parts[0] if parts else None,
+        files=parts[1] if parts else None,
+        api_key=_bearer(headers.get("authorization")),
+        body=body,
+        query_items=request.query_params.multi_items(),
+    )
+
+
+async def _sleep_unless_disconnected(seconds: float, receive: Receive) -> bool:
+    """Sleep; return True if the client disconnected meanwhile."""
+    with anyio.move_on_after(seconds):
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return True
+    return False
+
+
+def _fault_response(fault: Fault) -> Response:
+    headers = {"retry-after": fault.retry_after} if fault.retry_after is not None else None
+    body = default_error_body(fault.status) if fault.body is None else fault.body
+    return raw_response(fault.status, body, headers)
+
+
+class GatewayMiddleware:
+    """Everything that happens before routing: recording, faults and authentication."""
+
+    def __init__(self, app: ASGIApp, state: FakeMistral) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        record = await _record(scope, body, receive)
+        self.state.record(record)
+        scope[RECORD_SCOPE_KEY] = record
+        path: str = scope["path"]
+        stall = self.state.take_stall(path)
+        if stall and await _sleep_unless_disconnected(stall, receive):
+            return
+        fault = self.state.take_fault(path)
+        if fault is not None:
+            if fault.delay and await _sleep_unless_disconnected(fault.delay, receive):
+                return
+            await _fault_response(fault)(scope, receive, send)
+            return
+        if not path.startswith(_PUBLIC_PREFIXES):
+            with self.state.lock:
+                authorised = record.api_key is not None and record.api_key in self.state.valid_keys
+            if not authorised:
+                await unauthorized()(scope, receive, send)
+                return
+        await self.app(scope, _replay(body, receive), send)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+
+def create_app(state: FakeMistral) -> Starlette:
+    """A Starlette app serving the fake Mistral API from ``state``."""
+    routes = [
+        *routes_models.routes,
+        *routes_completions.routes,  # before routes_agents: /v1/agents/completions
+        *routes_agents.routes,
+        *routes_classifiers.routes,
+        *routes_files.routes,
+        *routes_fine_tuning.routes,
+        *routes_batch.routes,
+        *routes_ocr.routes,
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(GatewayMiddleware, state=state)],
+        exception_handlers={HTTPException: _http_exception},
+    )
+    app.state.fake_mistral = state
+    return app

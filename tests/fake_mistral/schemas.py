@@ -1,0 +1,412 @@
+"""Request-body schemas, hand-written from the public Mistral OpenAPI documents.
+
+Each constant names the ``components.schemas`` entry it mirrors. ``forbid_extra``
+follows the document: schemas with ``additionalProperties: false`` reject unknown
+fields (422 ``extra_forbidden``); the others (JobIn, BatchJobIn, ...) ignore them.
+Deeply nested objects the fake does not care about are ``Loose``.
+"""
+
+from __future__ import annotations
+
+from .validation import (
+    Bool,
+    DictOf,
+    Enum,
+    Int,
+    ListOf,
+    Literal,
+    Loose,
+    Model,
+    Nullable,
+    Num,
+    OneOf,
+    Str,
+    Tagged,
+)
+
+# --- shared pieces -----------------------------------------------------------------
+
+# TextChunk / ImageURLChunk (+ ImageURL) / DocumentURLChunk / FileChunk / ...
+TEXT_CHUNK = Model("TextChunk", {"type": Literal("text"), "text": Str()}, frozenset({"text"}))
+IMAGE_URL = Model("ImageURL", {"url": Str(), "detail": Nullable(Enum(("low", "auto", "high")))}, frozenset({"url"}))
+IMAGE_URL_CHUNK = Model(
+    "ImageURLChunk",
+    {"type": Literal("image_url"), "image_url": OneOf(IMAGE_URL, Str())},
+    frozenset({"image_url"}),
+)
+DOCUMENT_URL_CHUNK = Model(
+    "DocumentURLChunk",
+    {"type": Literal("document_url"), "document_url": Str(), "document_name": Nullable(Str())},
+    frozenset({"document_url"}),
+)
+FILE_CHUNK = Model("FileChunk", {"type": Literal("file"), "file_id": Str()}, frozenset({"file_id"}))
+REFERENCE_CHUNK = Model(
+    "ReferenceChunk",
+    {"type": Literal("reference"), "reference_ids": ListOf(OneOf(Int(), Str()))},
+    frozenset({"reference_ids"}),
+)
+AUDIO_CHUNK = Model("AudioChunk", {"type": Literal("input_audio"), "input_audio": Str()}, frozenset({"input_audio"}))
+
+# ContentChunk (discriminator: type)
+CONTENT_CHUNK = Tagged(
+    "type",
+    {
+        "image_url": IMAGE_URL_CHUNK,
+        "document_url": DOCUMENT_URL_CHUNK,
+        "text": TEXT_CHUNK,
+        "reference": REFERENCE_CHUNK,
+        "file": FILE_CHUNK,
+        "thinking": Loose("ThinkChunk"),
+        "input_audio": AUDIO_CHUNK,
+    },
+)
+# SystemMessageContentChunks (discriminator: type)
+SYSTEM_CONTENT_CHUNK = Tagged("type", {"text": TEXT_CHUNK, "thinking": Loose("ThinkChunk")})
+
+CONTENT = Nullable(OneOf(Str(), ListOf(CONTENT_CHUNK)))
+
+# FunctionCall / ToolCall
+FUNCTION_CALL = Model(
+    "FunctionCall", {"name": Str(), "arguments": OneOf(DictOf(), Str())}, frozenset({"name", "arguments"})
+)
+TOOL_CALL = Model(
+    "ToolCall",
+    {"id": Str(), "type": Enum(("function",)), "function": FUNCTION_CALL, "index": Int()},
+    frozenset({"function"}),
+)
+
+# SystemMessage / UserMessage / AssistantMessage / ToolMessage (discriminator: role)
+MESSAGE = Tagged(
+    "role",
+    {
+        "system": Model(
+            "SystemMessage",
+            {"role": Literal("system"), "content": OneOf(Str(), ListOf(SYSTEM_CONTENT_CHUNK))},
+            frozenset({"content"}),
+        ),
+        "user": Model("UserMessage", {"role": Literal("user"), "content": CONTENT}, frozenset({"content"})),
+        "assistant": Model(
+            "AssistantMessage",
+            {
+                "role": Literal("assistant"),
+                "content": CONTENT,
+                "tool_calls": Nullable(ListOf(TOOL_CALL)),
+                "prefix": Bool(),
+            },
+        ),
+        "tool": Model(
+            "ToolMessage",
+            {
+                "role": Literal("tool"),
+                "content": CONTENT,
+                "tool_call_id": Nullable(Str()),
+                "name": Nullable(Str()),
+            },
+            frozenset({"content"}),
+        ),
+    },
+)
+MESSAGES = ListOf(MESSAGE)
+
+# Function / Tool; the built-in tools (web_search, code_interpreter, ...) are not checked.
+FUNCTION = Model(
+    "Function",
+    {"name": Str(), "description": Str(), "strict": Bool(), "parameters": DictOf()},
+    frozenset({"name", "parameters"}),
+)
+TOOL = Tagged(
+    "type",
+    {
+        "function": Model("Tool", {"type": Enum(("function",)), "function": FUNCTION}, frozenset({"function"})),
+        "web_search": Loose("WebSearchTool"),
+        "web_search_premium": Loose("WebSearchPremiumTool"),
+        "code_interpreter": Loose("CodeInterpreterTool"),
+        "image_generation": Loose("ImageGenerationTool"),
+        "document_library": Loose("DocumentLibraryTool"),
+        "connector": Loose("CustomConnector"),
+    },
+    default_tag="function",
+)
+# ToolChoice | ToolChoiceEnum
+TOOL_CHOICE = OneOf(
+    Model(
+        "ToolChoice",
+        {"type": Enum(("function",)), "function": Model("FunctionName", {"name": Str()}, frozenset({"name"}))},
+        frozenset({"function"}),
+    ),
+    Enum(("auto", "none", "any", "required")),
+)
+# ResponseFormat / JsonSchema
+RESPONSE_FORMAT = Model(
+    "ResponseFormat",
+    {
+        "type": Enum(("text", "json_object", "json_schema")),
+        "json_schema": Nullable(
+            Model(
+                "JsonSchema",
+                {"name": Str(), "description": Nullable(Str()), "schema": DictOf(), "strict": Bool()},
+                frozenset({"name", "schema"}),
+            )
+        ),
+    },
+)
+# Prediction
+PREDICTION = Model("Prediction", {"type": Literal("content"), "content": Str()})
+STOP = Nullable(OneOf(Str(), ListOf(Str())))
+METADATA = Nullable(DictOf())
+GUARDRAILS = Nullable(ListOf(Loose("GuardrailConfig")))
+REASONING_EFFORT = Nullable(Enum(("none", "minimal", "low", "medium", "high", "xhigh")))
+
+# Sampling fields shared by ChatCompletionRequest / AgentsCompletionRequest / FIMCompletionRequest.
+_SAMPLING = {
+    "max_tokens": Nullable(Int(ge=0)),
+    "stream": Bool(),
+    "stop": STOP,
+    "random_seed": Nullable(Int(ge=0)),
+    "metadata": METADATA,
+}
+_CHAT_LIKE = {
+    **_SAMPLING,
+    "messages": MESSAGES,
+    "response_format": RESPONSE_FORMAT,
+    "tools": Nullable(ListOf(TOOL)),
+    "tool_choice": TOOL_CHOICE,
+    "presence_penalty": Nullable(Num(ge=-2, le=2)),
+    "frequency_penalty": Nullable(Num(ge=-2, le=2)),
+    "n": Nullable(Int(ge=1)),
+    "prediction": PREDICTION,
+    "parallel_tool_calls": Bool(),
+    "reasoning_effort": REASONING_EFFORT,
+    "prompt_mode": Nullable(Enum(("reasoning",))),
+    "guardrails": GUARDRAILS,
+    "prompt_cache_key": Nullable(Str()),
+    "service_tier": Nullable(Enum(("auto", "standard_only"))),
+}
+
+# --- endpoint bodies -----------------------------------------------------------------
+
+# ChatCompletionRequest (POST /v1/chat/completions)
+CHAT_COMPLETION_REQUEST = Model(
+    "ChatCompletionRequest",
+    {
+        "model": Str(),
+        "temperature": Nullable(Num(ge=0, le=1.5)),
+        "top_p": Nullable(Num(gt=0, le=1)),
+        **_CHAT_LIKE,
+        "safe_prompt": Bool(),
+    },
+    frozenset({"messages", "model"}),
+)
+
+# AgentsCompletionRequest (POST /v1/agents/completions): no model/temperature/top_p/safe_prompt.
+AGENTS_COMPLETION_REQUEST = Model(
+    "AgentsCompletionRequest",
+    {**_CHAT_LIKE, "agent_id": Str()},
+    frozenset({"messages", "agent_id"}),
+)
+
+# FIMCompletionRequest (POST /v1/fim/completions)
+FIM_COMPLETION_REQUEST = Model(
+    "FIMCompletionRequest",
+    {
+        "model": Str(),
+        "temperature": Nullable(Num(ge=0, le=1.5)),
+        "top_p": Nullable(Num(gt=0, le=1)),
+        **_SAMPLING,
+        "prompt": Str(),
+        "suffix": Nullable(Str()),
+        "min_tokens": Nullable(Int(ge=0)),
+        "prompt_cache_key": Nullable(Str()),
+    },
+    frozenset({"prompt", "model"}),
+)
+
+# EmbeddingRequest (POST /v1/embeddings)
+EMBEDDING_REQUEST = Model(
+    "EmbeddingRequest",
+    {
+        "model": Str(),
+        "metadata": METADATA,
+        "input": OneOf(Str(), ListOf(Str())),
+        "output_dimension": Nullable(Int(gt=0)),
+        "output_dtype": Enum(("float", "int8", "uint8", "binary", "ubinary")),
+        "encoding_format": Enum(("float", "base64")),
+    },
+    frozenset({"input", "model"}),
+)
+
+# ClassificationRequest (POST /v1/moderations and POST /v1/classifications)
+CLASSIFICATION_REQUEST = Model(
+    "ClassificationRequest",
+    {"model": Str(), "metadata": METADATA, "input": OneOf(Str(), ListOf(Str()))},
+    frozenset({"input", "model"}),
+)
+
+# ChatModerationRequest (POST /v1/chat/moderations): one conversation or a list of them.
+CHAT_MODERATION_REQUEST = Model(
+    "ChatModerationRequest",
+    {"input": OneOf(MESSAGES, ListOf(MESSAGES)), "model": Str()},
+    frozenset({"input", "model"}),
+)
+
+# InstructRequest / ChatClassificationRequest (POST /v1/chat/classifications)
+INSTRUCT_REQUEST = Model("InstructRequest", {"messages": MESSAGES}, frozenset({"messages"}))
+CHAT_CLASSIFICATION_REQUEST = Model(
+    "ChatClassificationRequest",
+    {"model": Str(), "input": OneOf(INSTRUCT_REQUEST, ListOf(INSTRUCT_REQUEST))},
+    frozenset({"input", "model"}),
+)
+
+# OCRRequest (POST /v1/ocr); ``document`` is a plain anyOf in the document.
+OCR_REQUEST = Model(
+    "OCRRequest",
+    {
+        "model": Nullable(Str()),
+        "id": Str(),
+        "document": OneOf(FILE_CHUNK, DOCUMENT_URL_CHUNK, IMAGE_URL_CHUNK),
+        "pages": Nullable(OneOf(Str(), ListOf(Int()))),
+        "include_image_base64": Nullable(Bool()),
+        "image_limit": Nullable(Int()),
+        "image_min_size": Nullable(Int()),
+        "bbox_annotation_format": Nullable(RESPONSE_FORMAT),
+        "document_annotation_format": Nullable(RESPONSE_FORMAT),
+        "document_annotation_prompt": Nullable(Str()),
+        "table_format": Nullable(Enum(("markdown", "html"))),
+        "extract_header": Bool(),
+        "extract_footer": Bool(),
+        "include_blocks": Bool(),
+        "confidence_scores_granularity": Nullable(Enum(("word", "page", "block"))),
+    },
+    frozenset({"document", "model"}),
+)
+
+# JobIn and friends (legacy document, POST /v1/fine_tuning/jobs). No additionalProperties: false.
+TRAINING_FILE = Model("TrainingFile", {"file_id": Str(), "weight": Num(gt=0)}, frozenset({"file_id"}), False)
+_TRAINING_PARAMETERS = {
+    "training_steps": Nullable(Int(ge=1)),
+    "learning_rate": Num(ge=1e-8, le=1),
+    "weight_decay": Nullable(Num(ge=0, le=1)),
+    "warmup_fraction": Nullable(Num(ge=0, le=1)),
+    "epochs": Nullable(Num(gt=0)),
+    "seq_len": Nullable(Int(ge=100)),
+}
+HYPERPARAMETERS = OneOf(
+    Model(
+        "CompletionTrainingParametersIn",
+        {**_TRAINING_PARAMETERS, "fim_ratio": Nullable(Num(ge=0, le=1))},
+        forbid_extra=False,
+    ),
+    Model("ClassifierTrainingParametersIn", _TRAINING_PARAMETERS, forbid_extra=False),
+)
+WANDB_INTEGRATION = Model(
+    "WandbIntegration",
+    {
+        "type": Literal("wandb"),
+        "project": Str(),
+        "name": Nullable(Str()),
+        "api_key": Str(),
+        "run_name": Nullable(Str()),
+    },
+    frozenset({"project", "api_key"}),
+    False,
+)
+GITHUB_REPOSITORY = Model(
+    "GithubRepositoryIn",
+    {
+        "type": Literal("github"),
+        "name": Str(),
+        "owner": Str(),
+        "ref": Nullable(Str()),
+        "weight": Num(gt=0),
+        "token": Str(),
+    },
+    frozenset({"name", "owner", "token"}),
+    False,
+)
+CLASSIFIER_TARGET = Model(
+    "ClassifierTargetIn",
+    {
+        "name": Str(),
+        "labels": ListOf(Str()),
+        "weight": Num(),
+        "loss_function": Nullable(Enum(("single_class", "multi_class"))),
+    },
+    frozenset({"name", "labels"}),
+    False,
+)
+JOB_IN = Model(
+    "JobIn",
+    {
+        "model": Str(),
+        "training_files": ListOf(TRAINING_FILE),
+        "validation_files": Nullable(ListOf(Str())),
+        "suffix": Nullable(Str(max_length=18)),
+        "integrations": Nullable(ListOf(WANDB_INTEGRATION)),
+        "auto_start": Bool(),
+        "invalid_sample_skip_percentage": Num(ge=0, le=0.5),
+        "job_type": Nullable(Enum(("completion", "classifier"))),
+        "hyperparameters": HYPERPARAMETERS,
+        "repositories": Nullable(ListOf(GITHUB_REPOSITORY)),
+        "classifier_targets": Nullable(ListOf(CLASSIFIER_TARGET)),
+    },
+    frozenset({"model", "hyperparameters"}),
+    forbid_extra=False,
+)
+
+# ApiEndpoint / BatchRequest / BatchJobIn (POST /v1/batch/jobs). No additionalProperties: false.
+API_ENDPOINTS = (
+    "/v1/chat/completions",
+    "/v1/embeddings",
+    "/v1/fim/completions",
+    "/v1/moderations",
+    "/v1/chat/moderations",
+    "/v1/ocr",
+    "/v1/classifications",
+    "/v1/chat/classifications",
+    "/v1/conversations",
+    "/v1/audio/transcriptions",
+)
+BATCH_REQUEST = Model(
+    "BatchRequest", {"custom_id": Nullable(Str()), "body": DictOf()}, frozenset({"body"}), forbid_extra=False
+)
+BATCH_JOB_IN = Model(
+    "BatchJobIn",
+    {
+        "input_files": Nullable(ListOf(Str())),
+        "requests": Nullable(ListOf(BATCH_REQUEST, max_items=10000)),
+        "endpoint": Enum(API_ENDPOINTS),
+        "model": Nullable(Str()),
+        "agent_id": Nullable(Str()),
+        "metadata": Nullable(DictOf(Str())),
+        "timeout_hours": Int(),
+    },
+    frozenset({"endpoint"}),
+    forbid_extra=False,
+)
+
+# Multipart body of POST /v1/files (MultiPartBodyParams) and its enums.
+FILE_PURPOSES = ("fine-tune", "batch", "ocr")
+FILE_VISIBILITIES = ("workspace", "user")
+SAMPLE_TYPES = ("pretrain", "instruct", "batch_request", "batch_result", "batch_error")
+FILE_SOURCES = ("upload", "repository", "mistral")
+JOB_STATUSES = (
+    "QUEUED",
+    "STARTED",
+    "VALIDATING",
+    "VALIDATED",
+    "RUNNING",
+    "FAILED_VALIDATION",
+    "FAILED",
+    "SUCCESS",
+    "CANCELLED",
+    "CANCELLATION_REQUESTED",
+)
+BATCH_STATUSES = (
+    "QUEUED",
+    "RUNNING",
+    "SUCCESS",
+    "FAILED",
+    "TIMEOUT_EXCEEDED",
+    "CANCELLATION_REQUESTED",
+    "CANCELLED",
+)
