@@ -11,7 +11,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+from mcp.server.auth.routes import validate_issuer_url
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -19,6 +21,9 @@ from starlette.routing import Route
 
 from server.connections import ConnectionService
 from server.errors import ApiError
+from server.oauth.client_metadata import ClientMetadataFetcher
+from server.oauth.provider import OAuthProvider
+from server.oauth.routes import oauth_routes
 from server.security.keyring_source import load_keyring
 from server.services import Services
 from server.settings import Settings
@@ -34,17 +39,31 @@ from server.web.responses import api_error_handler, http_exception_handler, inte
 from server.web.security_headers import SecurityHeadersMiddleware
 from storage.database import create_engine
 from storage.migrate import upgrade
+from storage.oauth_repository import OAuthRepository
 from storage.repository import ConnectionRepository
 
 logger = logging.getLogger(__name__)
 
 
-def _lifespan(settings: Settings) -> Any:
+def oauth_provider(settings: Settings) -> OAuthProvider | None:
+    """The OAuth server, when enabled and the public URL can be an issuer (https, or loopback)."""
+    if not settings.oauth_enabled:
+        return None
+    try:
+        validate_issuer_url(AnyHttpUrl(settings.public_url))
+    except ValueError:
+        logger.warning("OAuth disabled: MISTRAL_MCP_PUBLIC_URL must be https (or loopback) to issue tokens")
+        return None
+    return OAuthProvider(settings.public_url)
+
+
+def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         keyring = await anyio.to_thread.run_sync(load_keyring, settings)
         engine = create_engine(settings.effective_database_url)
         upstream = MistralClient(settings)
+        cimd = ClientMetadataFetcher(allow_loopback=settings.oauth_cimd_allow_loopback)
         try:
             if settings.auto_migrate:
                 await upgrade(engine)
@@ -58,6 +77,8 @@ def _lifespan(settings: Settings) -> Any:
                 max_request_body_size=settings.max_mcp_body_bytes,
             )
             usage = UsageRecorder(repository)
+            if oauth is not None:
+                oauth.attach(OAuthRepository(engine), cimd)
             services = Services(
                 settings=settings,
                 engine=engine,
@@ -67,6 +88,7 @@ def _lifespan(settings: Settings) -> Any:
                 registry=registry,
                 usage=usage,
                 mcp_sessions=mcp_sessions,
+                oauth=oauth,
             )
             async with mcp_sessions.run(), anyio.create_task_group() as tasks:
                 tasks.start_soon(usage.run)
@@ -80,6 +102,7 @@ def _lifespan(settings: Settings) -> Any:
         finally:
             with anyio.CancelScope(shield=True):
                 await upstream.aclose()
+                await cimd.aclose()
                 await engine.dispose()
 
     return lifespan
@@ -87,12 +110,14 @@ def _lifespan(settings: Settings) -> Any:
 
 def create_app(settings: Settings) -> Starlette:
     mcp_endpoint = McpEndpoint()
+    oauth = oauth_provider(settings)
     routes = [
         *pages.ROUTES,
         *api.ROUTES,
         *health.ROUTES,
         Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
         Route("/mcp/{token}", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
+        *(oauth_routes(oauth) if oauth is not None else []),
     ]
     return Starlette(
         routes=routes,
@@ -105,5 +130,5 @@ def create_app(settings: Settings) -> Starlette:
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,
         },
-        lifespan=_lifespan(settings),
+        lifespan=_lifespan(settings, oauth),
     )

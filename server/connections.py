@@ -133,6 +133,14 @@ class ConnectionService:
         api_key = self.keyring.decrypt(record.key_ciphertext, associated_data(record.id))
         return AuthenticatedConnection(record.id, record.token_hash, api_key)
 
+    async def authenticate_id(self, connection_id: str) -> AuthenticatedConnection | None:
+        """For OAuth access tokens, which name the connection rather than carry its token."""
+        record = await self.repository.get(connection_id)
+        if record is None:
+            return None
+        api_key = self.keyring.decrypt(record.key_ciphertext, associated_data(record.id))
+        return AuthenticatedConnection(record.id, record.token_hash, api_key)
+
     async def revoke(self, record: ConnectionRecord) -> None:
         await self.repository.delete(record.id)
 

@@ -13,13 +13,13 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-_TOKEN_RE = re.compile(r"mmcp_[A-Za-z0-9_\-]{8,}")
+_TOKEN_RE = re.compile(r"mm(cp|at|rt|ac|rq)_[A-Za-z0-9_\-]{8,}")
 _BEARER_RE = re.compile(r"(?i)(bearer\s+)[^\s\"',]+")
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({})))
 
 
 def redact(text: str) -> str:
-    return _BEARER_RE.sub(r"\1[redacted]", _TOKEN_RE.sub("mmcp_[redacted]", text))
+    return _BEARER_RE.sub(r"\1[redacted]", _TOKEN_RE.sub(r"mm\1_[redacted]", text))
 
 
 class RedactingFilter(logging.Filter):

@@ -6,12 +6,14 @@ also how MCP tool handlers, running inside the SDK, reach them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.connections import ConnectionService
+from server.oauth.provider import OAuthProvider
+from server.security.rate_limit import AttemptLimiter, Unlimited
 from server.settings import Settings
 from server.tools.registry import ToolRegistry
 from server.upstream.client import MistralClient
@@ -29,6 +31,8 @@ class Services:
     registry: ToolRegistry
     usage: UsageRecorder
     mcp_sessions: StreamableHTTPSessionManager
+    oauth: OAuthProvider | None = None
+    signup_limiter: AttemptLimiter = field(default_factory=Unlimited)
 
     def mcp_url(self, token: str) -> str:
         return f"{self.settings.public_url}/mcp/{token}"

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from server.errors import ConfigError
+from server.security.rate_limit import DEFAULT_SIGNUP_RATE, Rate, parse_rate
 
 ENV_PREFIX = "MISTRAL_MCP_"
 
@@ -22,6 +23,11 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ("MISTRAL_MCP_PORT", "8000", "Port to listen on (`--port` overrides)."),
     ("MISTRAL_MCP_PUBLIC_URL", "http://HOST:PORT", "Public base URL users reach; MCP URLs start with it."),
     ("MISTRAL_MCP_ALLOWED_HOSTS", "(none)", "Extra comma-separated Host names accepted besides the public URL's."),
+    (
+        "MISTRAL_MCP_FORWARDED_ALLOW_IPS",
+        "(none)",
+        "Comma-separated proxy addresses (or `*`) whose X-Forwarded-For/-Proto headers are trusted.",
+    ),
     ("MISTRAL_MCP_DATA_DIR", "./mistral-mcp-data", "Directory for the embedded SQLite database and generated key."),
     (
         "MISTRAL_MCP_DATABASE_URL",
@@ -50,9 +56,25 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", "1000", "Connection pool size towards Mistral."),
     ("MISTRAL_MCP_MAX_MCP_BODY_BYTES", "16777216", "Largest MCP request body (file uploads travel inside it)."),
     ("MISTRAL_MCP_MAX_API_BODY_BYTES", "65536", "Largest body for the sign-up and management API."),
+    ("MISTRAL_MCP_SIGNUP_RATE_LIMIT", "10/minute", "Sign-up attempts per client address (`N/minute`, `N/hour`, off)."),
     ("MISTRAL_MCP_LOG_LEVEL", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR."),
     ("MISTRAL_MCP_LOG_FORMAT", "auto", "`json`, `text`, or `auto` (text on a terminal, JSON otherwise)."),
     ("MISTRAL_MCP_AUTO_MIGRATE", "true", "Apply database migrations on start."),
+    (
+        "MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS",
+        "30",
+        "On SIGTERM, how long in-flight requests (tool calls, streams) may take to finish.",
+    ),
+    ("MISTRAL_MCP_RATE_LIMIT_PER_MINUTE", "120", "Tool calls per minute per connection (bursts allowed); 0 = off."),
+    ("MISTRAL_MCP_MAX_CONCURRENT_CALLS", "10", "Tool calls running at once per connection; 0 = off."),
+    (
+        "MISTRAL_MCP_REDIS_URL",
+        "(none)",
+        "`redis://host:6379/0`: share rate limits across replicas (in-process without it).",
+    ),
+    ("MISTRAL_MCP_METRICS_TOKEN", "(none)", "If set, `GET /metrics` requires `Authorization: Bearer <token>`."),
+    ("MISTRAL_MCP_OAUTH_ENABLED", "true", "Serve OAuth 2.1 on `/mcp` (needs an https public URL, or loopback)."),
+    ("MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", "false", "Fetch client metadata documents from loopback (tests only)."),
 )
 
 
@@ -79,6 +101,21 @@ def _as_number(name: str, value: str, kind: type[int] | type[float], minimum: fl
     return number
 
 
+def _redis_url(value: str) -> str:
+    if value and urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError(
+            f"MISTRAL_MCP_REDIS_URL must be a redis://, rediss:// or unix:// URL, got {mask_url_password(value)!r}"
+        )
+    return value
+
+
+def _as_rate(name: str, value: str) -> Rate | None:
+    try:
+        return parse_rate(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
 def mask_url_password(url: str) -> str:
     """Hide the password of a database URL for display."""
     parts = urlsplit(url)
@@ -94,6 +131,7 @@ class Settings:
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
     allowed_hosts: tuple[str, ...] = ()
+    forwarded_allow_ips: tuple[str, ...] = ()
     data_dir: Path = Path("mistral-mcp-data")
     database_url: str = field(default="", repr=False)
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
@@ -106,9 +144,17 @@ class Settings:
     upstream_max_connections: int = 1000
     max_mcp_body_bytes: int = 16 * 1024 * 1024
     max_api_body_bytes: int = 64 * 1024
+    signup_rate_limit: Rate | None = DEFAULT_SIGNUP_RATE
     log_level: str = "INFO"
     log_format: str = "auto"
     auto_migrate: bool = True
+    shutdown_grace_seconds: float = 30.0
+    rate_limit_per_minute: int = 120
+    max_concurrent_calls: int = 10
+    redis_url: str = field(default="", repr=False)
+    metrics_token: str = field(default="", repr=False)
+    oauth_enabled: bool = True
+    oauth_cimd_allow_loopback: bool = False
 
     def __repr__(self) -> str:
         shown = []
@@ -116,8 +162,10 @@ class Settings:
             value = getattr(self, f.name)
             if f.name == "encryption_keys":
                 value = f"<{len(value)} key(s)>"
-            elif f.name == "database_url":
+            elif f.name in {"database_url", "redis_url"}:
                 value = mask_url_password(value)
+            elif f.name == "metrics_token":
+                value = "***" if value else ""
             shown.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(shown)})"
 
@@ -171,6 +219,7 @@ class Settings:
             port=bind_port,
             public_url=public_url,
             allowed_hosts=_split_csv(get("ALLOWED_HOSTS", "")),
+            forwarded_allow_ips=_split_csv(get("FORWARDED_ALLOW_IPS", "")),
             data_dir=Path(get("DATA_DIR", "mistral-mcp-data")),
             database_url=get("DATABASE_URL", ""),
             encryption_keys=_split_csv(get("ENCRYPTION_KEYS", "")),
@@ -199,7 +248,23 @@ class Settings:
             max_api_body_bytes=int(
                 _as_number("MISTRAL_MCP_MAX_API_BODY_BYTES", get("MAX_API_BODY_BYTES", "65536"), int, 1024)
             ),
+            signup_rate_limit=_as_rate("MISTRAL_MCP_SIGNUP_RATE_LIMIT", get("SIGNUP_RATE_LIMIT", "10/minute")),
             log_level=log_level,
             log_format=log_format,
             auto_migrate=_as_bool("MISTRAL_MCP_AUTO_MIGRATE", get("AUTO_MIGRATE", "true")),
+            shutdown_grace_seconds=float(
+                _as_number("MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS", "30"), float, 0)
+            ),
+            rate_limit_per_minute=int(
+                _as_number("MISTRAL_MCP_RATE_LIMIT_PER_MINUTE", get("RATE_LIMIT_PER_MINUTE", "120"), int, 0)
+            ),
+            max_concurrent_calls=int(
+                _as_number("MISTRAL_MCP_MAX_CONCURRENT_CALLS", get("MAX_CONCURRENT_CALLS", "10"), int, 0)
+            ),
+            redis_url=_redis_url(get("REDIS_URL", "")),
+            metrics_token=get("METRICS_TOKEN", ""),
+            oauth_enabled=_as_bool("MISTRAL_MCP_OAUTH_ENABLED", get("OAUTH_ENABLED", "true")),
+            oauth_cimd_allow_loopback=_as_bool(
+                "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", get("OAUTH_CIMD_ALLOW_LOOPBACK", "false")
+            ),
         )

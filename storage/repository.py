@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import ConnectionRow, ToolUsageRow
+from storage.oauth_models import OAuthCodeRow, OAuthTokenRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +117,11 @@ class ConnectionRepository:
         return _record(row) if row is not None else None
 
     async def delete(self, connection_id: str) -> bool:
-        """Remove the connection, its encrypted key and its usage; True if it existed."""
+        """Remove the connection, its encrypted key, its usage and its OAuth grants; True if it existed."""
         async with self._engine.begin() as conn:
             await conn.execute(delete(ToolUsageRow).where(ToolUsageRow.connection_id == connection_id))
+            await conn.execute(delete(OAuthTokenRow).where(OAuthTokenRow.connection_id == connection_id))
+            await conn.execute(delete(OAuthCodeRow).where(OAuthCodeRow.connection_id == connection_id))
             result = await conn.execute(delete(ConnectionRow).where(ConnectionRow.id == connection_id))
         return bool(result.rowcount)
 

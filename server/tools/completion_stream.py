@@ -86,6 +86,11 @@ async def collect_stream(call: ToolCall, chunks: AsyncIterator[dict[str, Any]], 
                     choice.finish_reason = raw["finish_reason"]
             received += 1
             now = time.monotonic()
+            if call.deadline is not None and now > call.deadline:
+                raise UpstreamStreamBroken(
+                    "The reply was stopped before MCP clients give up on a call (about 5 minutes); "
+                    "ask for a shorter reply (max_tokens) or split the task."
+                )
             if call.progress is not None and now - last_report >= _PROGRESS_MIN_INTERVAL:
                 last_report = now
                 text = _text_so_far(choices)

@@ -2,26 +2,35 @@
 tool errors become MCP `isError` results.
 
 A tool never builds HTTP by hand: it names the endpoint and the body through `ToolCall`,
-which carries the caller's key to the shared upstream client.
+which carries the caller's key to the shared upstream client. `call` also applies what every
+tool needs: argument validation, a deadline, keep-alive progress and the result size cap.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import mcp_types as types
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from server.errors import ToolArgumentError, UpstreamError, UpstreamStreamBroken
-from server.upstream.client import FileField, MistralClient
+from server.tools.limits import fit_result
+from server.tools.progress import ProgressFn, ProgressReporter
+from server.upstream.client import Download, FileField, MistralClient
 
 logger = logging.getLogger(__name__)
 
-ProgressFn = Callable[[float, float | None, str | None], Awaitable[None]]
+__all__ = ["ProgressFn", "ToolCall", "ToolOutput", "ToolRegistry", "ToolSpec", "endpoint_path", "error_result"]
+
+# Claude gives a tool call 300 s; ending a little earlier lets us say why instead of vanishing.
+TOOL_DEADLINE = 280.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +40,7 @@ class ToolOutput:
     text: str
     structured: dict[str, Any] | None = None
     usage: Mapping[str, Any] | None = None
+    content: tuple[types.ContentBlock, ...] = ()  # extra blocks after the text (embedded files)
 
 
 @dataclass(slots=True)
@@ -41,6 +51,7 @@ class ToolCall:
     upstream: MistralClient
     api_key: str = field(repr=False)
     progress: ProgressFn | None = None
+    deadline: float | None = None  # time.monotonic() by which a streamed reply must be done
 
     async def request(
         self,
@@ -63,12 +74,23 @@ class ToolCall:
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return await self.request("GET", path, params=params)
 
+    async def delete(self, path: str) -> Any:
+        return await self.request("DELETE", path)
+
+    async def download(self, path: str, *, offset: int, limit: int) -> Download:
+        return await self.upstream.download(self.api_key, path, offset=offset, limit=limit)
+
     def pick(self, names: Iterable[str]) -> dict[str, Any]:
         """The arguments among `names` that the caller set: exactly what Mistral will accept."""
         return {name: self.arguments[name] for name in names if name in self.arguments}
 
 
 ToolFn = Callable[[ToolCall], Awaitable[ToolOutput]]
+
+
+def endpoint_path(template: str, **ids: str) -> str:
+    """Fill `{name}` slots of a Mistral path with percent-encoded ids, one path segment each."""
+    return template.format(**{name: urllib.parse.quote(value, safe=":@") for name, value in ids.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +145,14 @@ def _describe(error: ValidationError) -> str:
     if error.validator == "enum":
         options = ", ".join(repr(v) for v in error.validator_value)
         return f"Invalid argument '{path}': must be one of {options}."
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        return (
+            f"Invalid argument '{path}': too long ({len(error.instance):,} characters; "
+            f"at most {error.validator_value:,})."
+        )
+    if error.validator == "pattern" and isinstance(error.instance, str):
+        hint = error.schema.get("description") or f"expected the pattern {error.validator_value}"
+        return f"Invalid argument '{path}': {error.instance[:80]!r} is not valid ({hint})."
     shown = error.message if len(error.message) < 300 else error.message[:300] + "…"
     return f"Invalid argument '{path or 'arguments'}': {shown}."
 
@@ -183,20 +213,57 @@ class ToolRegistry:
         spec = self._specs.get(name)
         if spec is None:
             return error_result(f"Unknown tool '{name}'. Call tools/list to see the available tools."), None
+        reporter = ProgressReporter(progress) if progress is not None else None
+        async with anyio.create_task_group() as tasks:
+            if reporter is not None:
+                tasks.start_soon(reporter.keep_alive)
+            outcome = await self._run(spec, arguments, upstream, api_key, reporter)
+            tasks.cancel_scope.cancel()
+        return outcome
+
+    async def _run(
+        self,
+        spec: ToolSpec,
+        arguments: Any,
+        upstream: MistralClient,
+        api_key: str,
+        progress: ProgressFn | None,
+    ) -> tuple[types.CallToolResult, ToolOutput | None]:
         try:
-            call = ToolCall(self.validate(name, arguments), upstream, api_key, progress)
-            output = await spec.run(call)
+            call = ToolCall(
+                self.validate(spec.name, arguments), upstream, api_key, progress, time.monotonic() + TOOL_DEADLINE
+            )
+            # The grace lets a stream past its deadline end itself, with the text it has so far.
+            with anyio.fail_after(TOOL_DEADLINE + 5):
+                output = await spec.run(call)
         except UpstreamStreamBroken as exc:
             partial = f"\n\nReceived before the break:\n{exc.partial_text}" if exc.partial_text else ""
-            return error_result(f"{exc}{partial}"), None
+            text, _ = fit_result(f"{exc}{partial}", None)
+            return error_result(text), None
         except (ToolArgumentError, UpstreamError) as exc:
             return error_result(str(exc)), None
+        except TimeoutError:
+            return error_result(
+                f"{spec.name} was stopped after {TOOL_DEADLINE:.0f} s, before MCP clients give up on a call. "
+                "Ask for less work per call (fewer pages or inputs, a smaller max_tokens), or use a batch job."
+            ), None
         except Exception:
-            logger.exception("tool %s failed unexpectedly", name)
-            return error_result(f"{name} failed because of an internal error; it has been logged. Try again."), None
-        result = types.CallToolResult(
-            content=[types.TextContent(type="text", text=output.text)],
-            structured_content=output.structured,
-            is_error=False,
-        )
-        return result, output
+            logger.exception("tool %s failed unexpectedly", spec.name)
+            return error_result(f"{spec.name} failed because of an internal error; it has been logged. Try again."), None
+        return _result(output), output
+
+
+def _content_chars(block: types.ContentBlock) -> int:
+    if isinstance(block, types.EmbeddedResource):
+        resource = block.resource
+        return len(resource.text if isinstance(resource, types.TextResourceContents) else resource.blob)
+    return len(block.model_dump_json())
+
+
+def _result(output: ToolOutput) -> types.CallToolResult:
+    text, structured = fit_result(output.text, output.structured, sum(_content_chars(b) for b in output.content))
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text), *output.content],
+        structured_content=structured,
+        is_error=False,
+    )

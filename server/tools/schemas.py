@@ -154,6 +154,40 @@ TEXT_INPUT: Schema = {
 }
 
 
+# Ids that become URL path segments: patterns keep them to one safe segment (no "/", "..", "?").
+UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+FILE_ID: Schema = {
+    "type": "string",
+    "pattern": UUID_PATTERN,
+    "description": "A file id (UUID) from mistral_upload_file.",
+}
+JOB_ID: Schema = {"type": "string", "pattern": UUID_PATTERN}
+MODEL_ID: Schema = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
+    "description": 'A model id, e.g. "mistral-small-latest" or "ft:open-mistral-7b:…".',
+}
+AGENT_ID: Schema = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,199}$",
+    "description": 'An agent id, e.g. "ag_…" (see mistral_list_agents).',
+}
+PAGE: Schema = {"type": "integer", "minimum": 0, "description": "Page number, from 0."}
+DATE_TIME: Schema = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 64,
+    "description": 'ISO 8601 date-time, e.g. "2025-01-31T00:00:00Z".',
+}
+
+
+def page_size(default: int | None, maximum: int, note: str = "") -> Schema:
+    schema: Schema = {"type": "integer", "minimum": 1, "maximum": maximum, "description": f"Items per page.{note}"}
+    if default is not None:
+        schema["default"] = default
+    return schema
+
+
 def object_schema(properties: Schema, required: list[str] | None = None, **extra: Any) -> Schema:
     schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
     if required:

@@ -13,12 +13,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from server.connections import AuthenticatedConnection
 from server.errors import CryptoError
+from server.oauth.routes import resource_metadata_url
 from server.services import Services
 from server.transport.mcp_server import CONNECTION_SCOPE_KEY
 from server.web.responses import error_response, unauthorized
 
 logger = logging.getLogger(__name__)
+
+ACCESS_TOKEN_PREFIX = "mmat_"  # noqa: S105 - a public prefix, not a secret
 
 
 def bearer_token(request: Request) -> str | None:
@@ -33,8 +37,7 @@ class McpEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         services: Services = request.state.services
-        token = request.path_params.get("token") or bearer_token(request)
-        response = await self._authenticate(services, scope, token)
+        response = await self._authenticate(services, scope, request.path_params.get("token"), bearer_token(request))
         if response is None and request.method != "POST":
             # Stateless: there is no session to stream to, so no idle GET stream is held open.
             response = error_response(
@@ -45,17 +48,39 @@ class McpEndpoint:
             return
         await services.mcp_sessions.handle_request(scope, receive, send)
 
-    async def _authenticate(self, services: Services, scope: Scope, token: str | None) -> Response | None:
-        if not token:
-            return unauthorized()
+    async def _authenticate(
+        self, services: Services, scope: Scope, path_token: str | None, bearer: str | None
+    ) -> Response | None:
         try:
-            connection = await services.connections.authenticate(token)
+            connection = await self._connection(services, path_token, bearer)
         except CryptoError:
             logger.exception("stored Mistral key could not be decrypted; check MISTRAL_MCP_ENCRYPTION_KEYS")
             return error_response(
                 500, "key_unavailable", "Your stored Mistral key cannot be read by this server; contact the operator."
             )
         if connection is None:
-            return unauthorized()
+            return unauthorized(challenge=self._challenge(services, path_token, bearer))
         scope[CONNECTION_SCOPE_KEY] = connection
         return None
+
+    @staticmethod
+    async def _connection(
+        services: Services, path_token: str | None, bearer: str | None
+    ) -> AuthenticatedConnection | None:
+        if path_token:
+            return await services.connections.authenticate(path_token)
+        if bearer and bearer.startswith(ACCESS_TOKEN_PREFIX) and services.oauth is not None:
+            connection_id = await services.oauth.access_token_connection(bearer)
+            return await services.connections.authenticate_id(connection_id) if connection_id else None
+        return await services.connections.authenticate(bearer) if bearer else None
+
+    @staticmethod
+    def _challenge(services: Services, path_token: str | None, bearer: str | None) -> str:
+        # The per-user URL never points at OAuth discovery: clients such as Cursor switch to OAuth
+        # (and drop configured headers) as soon as a server advertises it.
+        if path_token or services.oauth is None:
+            return "Bearer"
+        challenge = f'Bearer resource_metadata="{resource_metadata_url(services.settings.public_url)}"'
+        if bearer:
+            challenge += ', error="invalid_token"'
+        return challenge

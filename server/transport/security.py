@@ -1,4 +1,11 @@
-"""Which Host and Origin headers the MCP endpoint accepts (DNS-rebinding protection)."""
+"""Which Host and Origin headers the MCP endpoint accepts (DNS-rebinding protection).
+
+Allowed: the public URL's host and origin (what users reach, e.g. through a TLS proxy),
+the extra names of `MISTRAL_MCP_ALLOWED_HOSTS`, and loopback names when the server listens
+on loopback or on every interface (local use, in-container health checks). A browser page on
+any other origin cannot reach the endpoint, whatever its DNS says: its Host or Origin gives
+it away. Loopback origins are accepted only when the public URL itself is loopback.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +15,37 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from server.settings import Settings
 
-_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+_LOOPBACK_OR_ANY = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _bracketed(hostname: str) -> str:
+    return f"[{hostname}]" if ":" in hostname else hostname
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
+    # Browsers send Host and Origin in lower case and without the scheme's default port.
     public = urlsplit(settings.public_url)
-    public_host = public.hostname or "localhost"
-    if ":" in public_host:
-        public_host = f"[{public_host}]"
-    hosts = {public.netloc, f"{public_host}:*", public_host}
-    origins = {f"{public.scheme}://{public.netloc}"}
-    for extra in settings.allowed_hosts:
+    scheme = public.scheme.lower()
+    name = _bracketed(public.hostname or "localhost")
+    port = public.port if public.port not in {None, _DEFAULT_PORTS.get(scheme)} else None
+    authority = f"{name}:{port}" if port else name
+
+    hosts = {authority, f"{name}:*"}
+    origins = {f"{scheme}://{authority}"}
+    if port is None:
+        hosts.add(f"{name}:{_DEFAULT_PORTS.get(scheme, 80)}")
+    for extra in (h.lower() for h in settings.allowed_hosts):
         hosts.update({extra, f"{extra}:*"})
-        origins.update({f"https://{extra}", f"http://{extra}"})
-    if settings.host in {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"} or public_host in _LOOPBACK:
-        for name in _LOOPBACK:
-            hosts.update({name, f"{name}:*"})
-            origins.update({f"http://{name}:*", f"http://{name}"})
+        origins.update({f"https://{extra}", f"http://{extra}", f"https://{extra}:*", f"http://{extra}:*"})
+
+    public_is_loopback = name in _LOOPBACK_NAMES
+    if public_is_loopback or settings.host in _LOOPBACK_OR_ANY:
+        for loopback in _LOOPBACK_NAMES:
+            hosts.update({loopback, f"{loopback}:*"})
+            if public_is_loopback:
+                origins.update({f"http://{loopback}", f"http://{loopback}:*"})
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=sorted(hosts),

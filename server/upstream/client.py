@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from server import __version__
 from server.errors import UpstreamError, UpstreamRateLimited, UpstreamStreamBroken, UpstreamUnavailable
 from server.settings import Settings
 from server.upstream.errors import from_response, parse_retry_after
+from server.upstream.observer import NullObserver, UpstreamObserver
 from server.upstream.sse import StreamFormatError, iter_sse_json
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,16 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _BACKOFF_BASE = 0.5
 
 FileField = tuple[str, bytes, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """A window of a downloaded body: `content` starts at `offset`; `total` when Mistral said it."""
+
+    content: bytes
+    offset: int
+    total: int | None
+    complete: bool  # the body ended inside the window
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +56,15 @@ class UpstreamResponse:
 
 
 class MistralClient:
-    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        observer: UpstreamObserver | None = None,
+    ) -> None:
         self.base_url = settings.upstream_url
+        self._observer: UpstreamObserver = observer or NullObserver()
         self._max_retries = settings.upstream_max_retries
         self._max_wait = settings.upstream_retry_max_wait
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
@@ -92,6 +111,17 @@ class MistralClient:
             method, path, json=json, params=clean_params or None, files=files, data=data, headers=headers
         )
 
+    async def _attempt(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        """One try, reported to the observer whether or not an answer came."""
+        started = time.perf_counter()
+        status: int | None = None
+        try:
+            response = await self._http.send(request, stream=stream)
+            status = response.status_code
+            return response
+        finally:
+            self._observer.response(request.method, request.url.path, status, time.perf_counter() - started)
+
     async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         """Send with retries; returns a 2xx response (open, when `stream`).
 
@@ -102,7 +132,7 @@ class MistralClient:
         while True:
             attempt += 1
             try:
-                response = await self._http.send(request, stream=stream)
+                response = await self._attempt(request, stream=stream)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 wait = self._backoff(attempt, None)
                 if wait is None:
@@ -110,6 +140,7 @@ class MistralClient:
                         f"Could not reach Mistral ({type(exc).__name__}); try again shortly."
                     ) from None
                 logger.info("retrying %s %s after a connection failure", request.method, request.url.path)
+                self._observer.retry(request.method, request.url.path, "connect")
                 await anyio.sleep(wait)
                 continue
             except httpx.TimeoutException:
@@ -134,6 +165,7 @@ class MistralClient:
                         response.status_code,
                         attempt,
                     )
+                    self._observer.retry(request.method, request.url.path, str(response.status_code))
                     await anyio.sleep(wait)
                     continue
             raise from_response(response)
@@ -168,10 +200,45 @@ class MistralClient:
         """
         request = self._build(api_key, "POST", path, json, None, None, None, stream=True)
         response = await self._send(request, stream=True)
+        self._observer.stream_opened()
         try:
             yield _chunks(response)
         finally:
+            self._observer.stream_closed()
             await response.aclose()
+
+    async def download(self, api_key: str, path: str, *, offset: int, limit: int) -> Download:
+        """GET a raw body, keeping only bytes [offset, offset + limit).
+
+        Streamed, so a file of hundreds of MB is never held in memory: bytes before `offset`
+        are skipped and reading stops once the window is full.
+
+        Raises:
+            UpstreamError: Mistral could not be reached or refused the request.
+        """
+        request = self._build(api_key, "GET", path, None, None, None, None, stream=False)
+        request.headers["accept"] = "*/*"
+        response = await self._send(request, stream=True)
+        kept = bytearray()
+        seen = 0
+        complete = True
+        try:
+            async for piece in response.aiter_bytes():
+                start = max(0, offset - seen)
+                seen += len(piece)
+                if start < len(piece):
+                    kept += piece[start : start + (limit + 1 - len(kept))]
+                if len(kept) > limit:
+                    complete = False
+                    break
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(f"The download from Mistral broke off ({type(exc).__name__}).") from None
+        finally:
+            await response.aclose()
+        # A compressed body's Content-Length counts compressed bytes, not the file's.
+        length = None if response.headers.get("content-encoding") else response.headers.get("content-length")
+        total = seen if complete else (int(length) if length and length.isdigit() else None)
+        return Download(bytes(kept[:limit]), offset, total, complete)
 
     async def check_key(self, api_key: str) -> None:
         """Ask Mistral whether the key is good (`GET /v1/models`).
@@ -192,4 +259,4 @@ async def _chunks(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
         raise UpstreamStreamBroken(f"Mistral's reply stream broke off ({type(exc).__name__}).") from None
 
 
-__all__ = ["MistralClient", "UpstreamError", "UpstreamRateLimited", "UpstreamResponse"]
+__all__ = ["Download", "MistralClient", "UpstreamError", "UpstreamRateLimited", "UpstreamResponse"]

@@ -39,9 +39,9 @@ UNAUTHORIZED_MESSAGE = (
 )
 
 
-def unauthorized(message: str = UNAUTHORIZED_MESSAGE) -> JSONResponse:
+def unauthorized(message: str = UNAUTHORIZED_MESSAGE, challenge: str = "Bearer") -> JSONResponse:
     # Same answer for unknown, malformed and revoked tokens: no hint that a token ever existed.
-    return error_response(401, "unauthorized", message, {"WWW-Authenticate": "Bearer"})
+    return error_response(401, "unauthorized", message, {"WWW-Authenticate": challenge})
 
 
 async def api_error_handler(_request: Request, exc: Exception) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import storage.oauth_models  # noqa: F401 - registers the OAuth tables on Base.metadata
 from storage.models import Base
 
 connection = context.config.attributes["connection"]

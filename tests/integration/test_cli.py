@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from storage.migrate import head_revision
 from tests.conftest import VALID_KEY
 from tests.fake_mistral import FakeMistral
 
@@ -115,4 +116,4 @@ def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     env = {**os.environ, "MISTRAL_MCP_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
     for _ in range(2):
         out = subprocess.run([*CLI, "db", "upgrade"], capture_output=True, text=True, env=env, check=True).stdout
-        assert "revision 0001" in out
+        assert f"revision {head_revision()}" in out

@@ -39,6 +39,13 @@ def test_every_documented_variable_is_read() -> None:
         "MISTRAL_MCP_LOG_LEVEL": "debug",
         "MISTRAL_MCP_LOG_FORMAT": "text",
         "MISTRAL_MCP_AUTO_MIGRATE": "false",
+        "MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS": "7.5",
+        "MISTRAL_MCP_RATE_LIMIT_PER_MINUTE": "0",
+        "MISTRAL_MCP_MAX_CONCURRENT_CALLS": "3",
+        "MISTRAL_MCP_REDIS_URL": "redis://:pw@cache:6379/1",
+        "MISTRAL_MCP_METRICS_TOKEN": "scrape-secret",
+        "MISTRAL_MCP_OAUTH_ENABLED": "false",
+        "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK": "true",
         "MISTRAL_MCP_HOST": "0.0.0.0",
         "MISTRAL_MCP_PORT": "8080",
     }
@@ -54,6 +61,9 @@ def test_every_documented_variable_is_read() -> None:
     assert (s.max_mcp_body_bytes, s.max_api_body_bytes) == (2048, 4096)
     assert (s.log_level, s.log_format, s.auto_migrate) == ("DEBUG", "text", False)
     assert (s.host, s.port) == ("0.0.0.0", 8080)
+    assert (s.shutdown_grace_seconds, s.rate_limit_per_minute, s.max_concurrent_calls) == (7.5, 0, 3)
+    assert (s.redis_url, s.metrics_token) == ("redis://:pw@cache:6379/1", "scrape-secret")
+    assert (s.oauth_enabled, s.oauth_cimd_allow_loopback) == (False, True)
 
 
 def test_repr_shows_no_secret() -> None:
@@ -61,11 +71,14 @@ def test_repr_shows_no_secret() -> None:
         {
             "MISTRAL_MCP_ENCRYPTION_KEYS": "c2VjcmV0LWtleS1tYXRlcmlhbA",
             "MISTRAL_MCP_DATABASE_URL": "postgresql://u:hunter2@db/x",
+            "MISTRAL_MCP_REDIS_URL": "redis://:redispass@cache:6379/0",
+            "MISTRAL_MCP_METRICS_TOKEN": "scrape-secret",
         }
     )
     shown = repr(s)
     assert "c2VjcmV0LWtleS1tYXRlcmlhbA" not in shown
     assert "hunter2" not in shown
+    assert "redispass" not in shown and "scrape-secret" not in shown
     assert "<1 key(s)>" in shown and "postgresql://u:***@db/x" in shown
 
 
@@ -78,6 +91,9 @@ def test_repr_shows_no_secret() -> None:
         ("MISTRAL_MCP_LOG_LEVEL", "LOUD"),
         ("MISTRAL_MCP_AUTO_MIGRATE", "maybe"),
         ("MISTRAL_MCP_PUBLIC_URL", "ftp://x"),
+        ("MISTRAL_MCP_REDIS_URL", "http://cache:6379"),
+        ("MISTRAL_MCP_MAX_CONCURRENT_CALLS", "-1"),
+        ("MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS", "soon"),
     ],
 )
 def test_unusable_values_are_config_errors_naming_the_variable(name: str, value: str) -> None:

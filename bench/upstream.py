@@ -1,0 +1,122 @@
+"""A lean fake Mistral for benchmarks: raw ASGI, canned answers, nothing validated.
+
+The test fake (tests/fake_mistral) checks every request against the OpenAPI schema and
+records it, which costs more than the servers we measure; a benchmark floor must be as
+cheap as possible, so this one answers from pre-encoded bytes.
+
+Environment (read once when the app is built):
+    BENCH_UPSTREAM_DELAY   seconds to wait before answering a completion (default 0)
+    BENCH_STREAM_CHUNKS    events in a streamed reply (default 8)
+    BENCH_STREAM_INTERVAL  seconds between streamed events (default 0.05)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+REPLY = "Hello from the benchmark upstream."
+
+COMPLETION = {
+    "id": "cmpl-bench",
+    "object": "chat.completion",
+    "model": "mistral-small-latest",
+    "created": 1_700_000_000,
+    "usage": {"prompt_tokens": 7, "completion_tokens": 8, "total_tokens": 15},
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": REPLY, "tool_calls": None, "prefix": False},
+            "finish_reason": "stop",
+        }
+    ],
+}
+MODELS = {"object": "list", "data": [{"id": "mistral-small-latest", "object": "model", "owned_by": "mistralai"}]}
+UNAUTHORIZED = {"detail": "Unauthorized"}
+
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+def _chunk(index: int, content: str, *, last: bool) -> bytes:
+    chunk: dict[str, Any] = {
+        "id": "cmpl-bench",
+        "object": "chat.completion.chunk",
+        "model": "mistral-small-latest",
+        "created": 1_700_000_000,
+        "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": "stop" if last else None}],
+    }
+    if index == 0:
+        chunk["choices"][0]["delta"]["role"] = "assistant"
+    if last:
+        chunk["usage"] = COMPLETION["usage"]
+    return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+
+async def _read_body(receive: Receive) -> bytes:
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body
+
+
+async def _send_json(send: Send, status: int, payload: bytes) -> None:
+    headers = [*_JSON_HEADERS, (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class LeanUpstream:
+    def __init__(self, delay: float = 0.0, stream_chunks: int = 8, stream_interval: float = 0.05) -> None:
+        self.delay = delay
+        self.stream_chunks = max(1, stream_chunks)
+        self.stream_interval = stream_interval
+        self._completion = json.dumps(COMPLETION).encode()
+        self._models = json.dumps(MODELS).encode()
+        self._unauthorized = json.dumps(UNAUTHORIZED).encode()
+        words = [f"word{i} " for i in range(self.stream_chunks)]
+        self._events = [_chunk(i, w, last=i == len(words) - 1) for i, w in enumerate(words)]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while (message := await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = await _read_body(receive)
+        if not any(name == b"authorization" for name, _ in scope["headers"]):
+            await _send_json(send, 401, self._unauthorized)
+            return
+        if scope["path"] == "/v1/models":
+            await _send_json(send, 200, self._models)
+            return
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        # A substring test, not a JSON parse: the floor must stay as cheap as possible.
+        if b'"stream":true' in body.replace(b" ", b""):
+            await self._stream(send)
+            return
+        await _send_json(send, 200, self._completion)
+
+    async def _stream(self, send: Send) -> None:
+        headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for event in self._events:
+            await send({"type": "http.response.body", "body": event, "more_body": True})
+            await asyncio.sleep(self.stream_interval)
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+
+
+def create_app() -> LeanUpstream:
+    """uvicorn factory (`bench.upstream:create_app --factory`), configured from the environment."""
+    return LeanUpstream(
+        delay=float(os.environ.get("BENCH_UPSTREAM_DELAY", "0")),
+        stream_chunks=int(os.environ.get("BENCH_STREAM_CHUNKS", "8")),
+        stream_interval=float(os.environ.get("BENCH_STREAM_INTERVAL", "0.05")),
+    )

@@ -1,0 +1,154 @@
+"""Limit counters in Redis, shared by every replica, failing open when Redis is unreachable.
+
+Each check is one Lua script, so it is atomic across replicas and costs one round trip;
+the scripts read Redis's own clock, so replica clocks do not have to agree.
+
+When Redis fails, the check is allowed (the service keeps serving), the failure is counted
+and logged once per outage, and Redis is left alone for a few seconds instead of paying a
+failed connection attempt on every call.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from server.limits.base import ALLOWED, Decision, Lease, NoLease
+
+logger = logging.getLogger(__name__)
+
+_KEY_PREFIX = "mmcp:limit:"
+_TIMEOUT = 0.5  # seconds; a limit check must never be what makes a call slow
+_PAUSE_AFTER_FAILURE = 5.0
+
+# GCRA: ARGV = period ms, emission interval ms. Returns -1 when allowed, else ms to wait.
+_HIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local period = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat or tat < now then tat = now end
+local new_tat = tat + tonumber(ARGV[2])
+if new_tat - now > period then return new_tat - now - period end
+redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
+return -1
+"""
+
+# Leases are sorted-set members scored by their expiry. ARGV = limit, lease ms, member.
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1
+"""
+
+T = TypeVar("T")
+
+
+class _RedisLease:
+    def __init__(self, store: RedisLimitStore, key: str, member: str) -> None:
+        self._store = store
+        self._key = key
+        self._member = member
+        self._held = True
+
+    async def release(self) -> None:
+        if self._held:
+            self._held = False
+            await self._store.release(self._key, self._member)
+
+
+class RedisLimitStore:
+    def __init__(
+        self,
+        url: str,
+        *,
+        on_failure: Callable[[str], None] = lambda _operation: None,
+        on_fail_open: Callable[[], None] = lambda: None,
+        shown_url: str = "",
+    ) -> None:
+        self._redis: Redis = Redis.from_url(
+            url,
+            socket_connect_timeout=_TIMEOUT,
+            socket_timeout=_TIMEOUT,
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=30,
+        )
+        self._hit = self._redis.register_script(_HIT)
+        self._acquire = self._redis.register_script(_ACQUIRE)
+        self._on_failure = on_failure
+        self._on_fail_open = on_fail_open
+        self._shown_url = shown_url or "Redis"
+        self._paused_until = 0.0
+        self._down = False
+
+    async def _guarded(self, operation: str, call: Callable[[], Awaitable[T]], fallback: T) -> T:
+        """Run one Redis operation; on any Redis trouble, count it and return `fallback`."""
+        if time.monotonic() < self._paused_until:
+            self._on_fail_open()
+            return fallback
+        try:
+            result = await call()
+        except (RedisError, OSError) as exc:
+            self._on_failure(operation)
+            self._on_fail_open()
+            self._paused_until = time.monotonic() + _PAUSE_AFTER_FAILURE
+            if not self._down:
+                self._down = True
+                logger.warning(
+                    "Redis at %s is unreachable (%s): rate limits are not enforced until it answers again",
+                    self._shown_url,
+                    type(exc).__name__,
+                )
+            return fallback
+        if self._down:
+            self._down = False
+            logger.info("Redis at %s answers again: rate limits are enforced", self._shown_url)
+        return result
+
+    async def ping(self) -> bool:
+        """True if Redis answers; a failure is logged and counted like any other."""
+        return bool(await self._guarded("ping", self._redis.ping, False))
+
+    async def hit(self, bucket: str, key: str, limit: int, period: float) -> Decision:
+        period_ms = max(1, math.ceil(period * 1000))
+        interval_ms = max(1, math.ceil(period_ms / limit))
+        redis_key = f"{_KEY_PREFIX}{bucket}:{key}"
+
+        def run() -> Awaitable[Any]:
+            return self._hit(keys=[redis_key], args=[period_ms, interval_ms])
+
+        wait_ms = await self._guarded("hit", run, -1)
+        return ALLOWED if int(wait_ms) < 0 else Decision(False, int(wait_ms) / 1000)
+
+    async def acquire(self, bucket: str, key: str, limit: int, lease_seconds: float) -> Lease | None:
+        redis_key = f"{_KEY_PREFIX}{bucket}:{key}"
+        member = secrets.token_hex(8)
+        lease_ms = max(1, math.ceil(lease_seconds * 1000))
+
+        def run() -> Awaitable[Any]:
+            return self._acquire(keys=[redis_key], args=[limit, lease_ms, member])
+
+        granted = await self._guarded("acquire", run, None)
+        if granted is None:
+            return NoLease()
+        return _RedisLease(self, redis_key, member) if int(granted) == 1 else None
+
+    async def release(self, redis_key: str, member: str) -> None:
+        # A lease that cannot be given back expires by itself (its score is its deadline).
+        await self._guarded("release", lambda: self._redis.zrem(redis_key, member), None)
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()

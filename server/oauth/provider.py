@@ -1,0 +1,306 @@
+"""`OAuthProvider`: the SDK's authorization-server protocol backed by our database.
+
+Codes and tokens are random, stored as SHA-256 hashes, bound to one connection, one client and
+one resource. Refresh tokens rotate; presenting a used one (reuse) revokes its whole family, as
+does replaying an authorization code.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address
+from urllib.parse import urlsplit
+
+from mcp.server.auth.provider import (
+    AccessToken,
+    AuthorizationCode,
+    AuthorizationParams,
+    AuthorizeError,
+    RefreshToken,
+    RegistrationError,
+    TokenError,
+)
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+from pydantic import AnyUrl
+
+from server.oauth.client_metadata import ClientMetadataError, ClientMetadataFetcher, is_metadata_url
+from server.security.tokens import hash_token
+from storage.oauth_repository import OAuthRepository, StoredToken
+
+logger = logging.getLogger(__name__)
+
+ACCESS_TOKEN_SECONDS = 3600
+REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
+CODE_SECONDS = 300
+REQUEST_SECONDS = 600
+SCOPE = "mistral"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_secret(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def _is_loopback(uri: AnyUrl) -> bool:
+    host = (uri.host or "").strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class OurClient(OAuthClientInformationFull):
+    """Exact redirect-URI matching, except the port of a loopback URI (RFC 8252 §7.3)."""
+
+    def validate_redirect_uri(self, redirect_uri: AnyUrl | None) -> AnyUrl:
+        if redirect_uri is not None and _is_loopback(redirect_uri) and redirect_uri.scheme == "http":
+            for registered in self.redirect_uris or []:
+                if (
+                    _is_loopback(registered)
+                    and registered.host == redirect_uri.host
+                    and registered.path == redirect_uri.path
+                    and registered.query == redirect_uri.query
+                ):
+                    return redirect_uri
+        return super().validate_redirect_uri(redirect_uri)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAuthorization:
+    client_id: str
+    params: AuthorizationParams
+
+
+class OAuthProvider:
+    def __init__(self, public_url: str) -> None:
+        self.issuer = public_url
+        self.resource = f"{public_url}/mcp"
+        self._repo: OAuthRepository | None = None
+        self._fetcher: ClientMetadataFetcher | None = None
+
+    def attach(self, repository: OAuthRepository, fetcher: ClientMetadataFetcher) -> None:
+        """Called by the app lifespan once the database exists."""
+        self._repo = repository
+        self._fetcher = fetcher
+
+    @property
+    def repo(self) -> OAuthRepository:
+        assert self._repo is not None, "OAuthProvider used outside the app lifespan"
+        return self._repo
+
+    def _resource_ok(self, resource: str | None) -> bool:
+        return resource is None or resource.rstrip("/") == self.resource
+
+    # --- clients ---------------------------------------------------------------------------
+
+    async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        if is_metadata_url(client_id):
+            assert self._fetcher is not None
+            try:
+                info = await self._fetcher.fetch(client_id)
+            except ClientMetadataError as exc:
+                logger.info("client metadata document refused: %s", exc)
+                return None
+            return OurClient.model_validate(info.model_dump())
+        stored = await self.repo.get_client(client_id)
+        return OurClient.model_validate_json(stored) if stored else None
+
+    async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        for uri in client_info.redirect_uris or []:
+            # Plain http only to loopback (native clients); https and app schemes pass.
+            if uri.scheme == "http" and not _is_loopback(uri):
+                raise RegistrationError("invalid_redirect_uri", "http redirect URIs must point at loopback")
+        await self.repo.add_client(client_info.client_id, client_info.model_dump_json(), _now())
+
+    # --- authorization -------------------------------------------------------------------------
+
+    async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
+        if not self._resource_ok(params.resource):
+            raise AuthorizeError("invalid_target", f"this server only issues tokens for {self.resource}")
+        request_id = new_secret("mmrq_")
+        await self.repo.add_request(
+            hash_token(request_id),
+            client.client_id,
+            params.model_dump_json(),
+            _now() + timedelta(seconds=REQUEST_SECONDS),
+        )
+        return f"{self.issuer}/oauth/consent?request={request_id}"
+
+    async def pending(self, request_id: str) -> PendingAuthorization | None:
+        found = await self.repo.get_request(hash_token(request_id))
+        if found is None:
+            return None
+        client_id, params_json = found
+        return PendingAuthorization(client_id, AuthorizationParams.model_validate_json(params_json))
+
+    async def take_pending(self, request_id: str) -> bool:
+        return await self.repo.take_request(hash_token(request_id))
+
+    async def issue_code(self, pending: PendingAuthorization, connection_id: str) -> str:
+        code = new_secret("mmac_")
+        await self.repo.add_code(
+            hash_token(code),
+            pending.client_id,
+            connection_id,
+            pending.params.model_dump_json(),
+            "fam_" + secrets.token_hex(12),
+            _now() + timedelta(seconds=CODE_SECONDS),
+        )
+        return code
+
+    async def load_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: str
+    ) -> AuthorizationCode | None:
+        stored = await self.repo.get_code(hash_token(authorization_code))
+        if stored is None or stored.client_id != client.client_id:
+            return None
+        if stored.used_at is not None:
+            # A replayed code: the tokens it produced may be in the wrong hands.
+            await self.repo.revoke_family(stored.family_id, _now())
+            return None
+        params = AuthorizationParams.model_validate_json(stored.params_json)
+        return AuthorizationCode(
+            code=authorization_code,
+            scopes=params.scopes or [SCOPE],
+            expires_at=stored.expires_at.timestamp(),
+            client_id=stored.client_id,
+            code_challenge=params.code_challenge,
+            redirect_uri=params.redirect_uri,
+            redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly,
+            resource=params.resource or self.resource,
+            subject=stored.connection_id,
+        )
+
+    async def _issue_pair(
+        self, client_id: str, connection_id: str, family_id: str, resource: str | None, scopes: list[str]
+    ) -> OAuthToken:
+        access, refresh = new_secret("mmat_"), new_secret("mmrt_")
+        now = _now()
+        for token, kind, lifetime in (
+            (access, "access", ACCESS_TOKEN_SECONDS),
+            (refresh, "refresh", REFRESH_TOKEN_SECONDS),
+        ):
+            await self.repo.add_token(
+                StoredToken(
+                    token_hash=hash_token(token),
+                    kind=kind,
+                    family_id=family_id,
+                    client_id=client_id,
+                    connection_id=connection_id,
+                    resource=resource or self.resource,
+                    scopes=" ".join(scopes),
+                    expires_at=now + timedelta(seconds=lifetime),
+                    used_at=None,
+                    revoked_at=None,
+                )
+            )
+        return OAuthToken(
+            access_token=access, expires_in=ACCESS_TOKEN_SECONDS, refresh_token=refresh, scope=" ".join(scopes)
+        )
+
+    async def exchange_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
+    ) -> OAuthToken:
+        code_hash = hash_token(authorization_code.code)
+        stored = await self.repo.get_code(code_hash)
+        if stored is None or not await self.repo.use_code(code_hash, _now()):
+            if stored is not None:
+                await self.repo.revoke_family(stored.family_id, _now())
+            raise TokenError("invalid_grant", "authorization code was already used")
+        return await self._issue_pair(
+            client.client_id,
+            stored.connection_id,
+            stored.family_id,
+            authorization_code.resource,
+            authorization_code.scopes,
+        )
+
+    # --- refresh and access tokens ---------------------------------------------------------------
+
+    async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> RefreshToken | None:
+        stored = await self.repo.get_token(hash_token(refresh_token))
+        if stored is None or stored.kind != "refresh" or stored.client_id != client.client_id:
+            return None
+        if stored.revoked_at is not None:
+            return None
+        if stored.used_at is not None:
+            logger.warning(
+                "refresh token reuse detected; revoking its token family", extra={"client": client.client_id}
+            )
+            await self.repo.revoke_family(stored.family_id, _now())
+            return None
+        return RefreshToken(
+            token=refresh_token,
+            client_id=stored.client_id,
+            scopes=stored.scopes.split() or [SCOPE],
+            expires_at=int(stored.expires_at.timestamp()),
+            resource=stored.resource,
+            subject=stored.connection_id,
+        )
+
+    async def exchange_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
+    ) -> OAuthToken:
+        token_hash = hash_token(refresh_token.token)
+        stored = await self.repo.get_token(token_hash)
+        if stored is None or not await self.repo.use_refresh_token(token_hash, _now()):
+            if stored is not None:
+                await self.repo.revoke_family(stored.family_id, _now())
+            raise TokenError("invalid_grant", "refresh token was already used")
+        return await self._issue_pair(client.client_id, stored.connection_id, stored.family_id, stored.resource, scopes)
+
+    async def access_token_connection(self, token: str) -> str | None:
+        """The connection id a live access token for our resource opens, or None."""
+        stored = await self.repo.get_token(hash_token(token))
+        if (
+            stored is None
+            or stored.kind != "access"
+            or stored.revoked_at is not None
+            or stored.expires_at.timestamp() < time.time()
+            or not self._resource_ok(stored.resource)
+        ):
+            return None
+        return stored.connection_id
+
+    async def load_access_token(self, token: str) -> AccessToken | None:
+        stored = await self.repo.get_token(hash_token(token))
+        if stored is None or stored.kind != "access" or stored.revoked_at is not None:
+            return None
+        return AccessToken(
+            token=token,
+            client_id=stored.client_id,
+            scopes=stored.scopes.split(),
+            expires_at=int(stored.expires_at.timestamp()),
+            resource=stored.resource,
+            subject=stored.connection_id,
+        )
+
+    async def revoke(self, token: str, client_id: str) -> None:
+        """Revoke the family of any of this client's tokens; unknown tokens are ignored."""
+        stored = await self.repo.get_token(hash_token(token))
+        if stored is not None and stored.client_id == client_id:
+            await self.repo.revoke_family(stored.family_id, _now())
+
+    async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
+        stored = await self.repo.get_token(hash_token(token.token))
+        if stored is not None:
+            await self.repo.revoke_family(stored.family_id, _now())
+
+    async def exchange_identity_assertion(self, client: OAuthClientInformationFull, params: object) -> OAuthToken:
+        raise TokenError("unsupported_grant_type", "the JWT bearer grant is not supported")
+
+
+def client_display(client: OAuthClientInformationFull, redirect_uri: str) -> tuple[str, str]:
+    """(name, host) to show on the consent page."""
+    host = urlsplit(redirect_uri).netloc or redirect_uri
+    name = client.client_name or (urlsplit(client.client_id).netloc if is_metadata_url(client.client_id) else "")
+    return (name or "An MCP client"), host

@@ -1,0 +1,94 @@
+"""OAuth HTTP surface: the SDK's protocol handlers plus our metadata documents."""
+
+from __future__ import annotations
+
+from hmac import compare_digest
+from typing import Any
+
+from mcp.server.auth.routes import build_metadata, create_auth_routes
+from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
+from pydantic import AnyHttpUrl
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from server.oauth import consent
+from server.oauth.provider import SCOPE, OAuthProvider
+
+PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource"
+_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS"}
+
+
+def resource_metadata_url(public_url: str) -> str:
+    return f"{public_url}{PROTECTED_RESOURCE_PATH}/mcp"
+
+
+def oauth_routes(provider: OAuthProvider) -> list[BaseRoute]:
+    registration = ClientRegistrationOptions(enabled=True, valid_scopes=[SCOPE], default_scopes=[SCOPE])
+    revocation = RevocationOptions(enabled=True)
+    issuer = AnyHttpUrl(provider.issuer)
+    metadata: dict[str, Any] = build_metadata(issuer, None, registration, revocation).model_dump(
+        mode="json", exclude_none=True
+    )
+    metadata.update(
+        {
+            "issuer": provider.issuer,
+            "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
+            "client_id_metadata_document_supported": True,
+            "authorization_response_iss_parameter_supported": True,
+        }
+    )
+    resource_metadata = {
+        "resource": provider.resource,
+        "authorization_servers": [provider.issuer],
+        "scopes_supported": [SCOPE],
+        "bearer_methods_supported": ["header"],
+        "resource_name": "Mistral AI (mistral-mcp)",
+    }
+
+    async def as_metadata(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=_CORS)
+        return JSONResponse(metadata, headers=_CORS)
+
+    async def pr_metadata(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=_CORS)
+        return JSONResponse(resource_metadata, headers=_CORS)
+
+    sdk_routes = [
+        route
+        for route in create_auth_routes(
+            provider, issuer, client_registration_options=registration, revocation_options=revocation
+        )
+        # Ours instead: the SDK's metadata lacks CIMD/iss flags, and its revocation handler
+        # rejects public clients that (rightly, RFC 7009) send no client_secret.
+        if getattr(route, "path", "") not in {"/.well-known/oauth-authorization-server", "/revoke"}
+    ]
+
+    async def revoke(request: Request) -> Response:
+        form = await request.form()
+        token, client_id = form.get("token"), form.get("client_id")
+        if not isinstance(token, str) or not isinstance(client_id, str):
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": "token and client_id are required"}, 400
+            )
+        client = await provider.get_client(client_id)
+        secret = form.get("client_secret")
+        if client is None or (
+            client.client_secret and not (isinstance(secret, str) and compare_digest(secret, client.client_secret))
+        ):
+            return JSONResponse({"error": "invalid_client", "error_description": "unknown client or bad secret"}, 401)
+        await provider.revoke(token, client.client_id)
+        # RFC 7009 §2.2: 200 whether or not the token was valid.
+        return Response(status_code=200, headers={"Cache-Control": "no-store"})
+
+    return [
+        Route("/.well-known/oauth-authorization-server", as_metadata, methods=["GET", "OPTIONS"]),
+        Route("/.well-known/openid-configuration", as_metadata, methods=["GET", "OPTIONS"]),
+        Route(f"{PROTECTED_RESOURCE_PATH}/mcp", pr_metadata, methods=["GET", "OPTIONS"]),
+        Route(PROTECTED_RESOURCE_PATH, pr_metadata, methods=["GET", "OPTIONS"]),
+        Route("/revoke", revoke, methods=["POST"]),
+        *sdk_routes,
+        *consent.routes(provider),
+    ]

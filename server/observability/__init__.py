@@ -1,0 +1,1 @@
+"""Prometheus metrics: one registry per app, the HTTP middleware and `GET /metrics`."""

@@ -1,0 +1,207 @@
+"""Agents: `mistral_agent_complete` (POST /v1/agents/completions), `mistral_list_agents`, `mistral_get_agent`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.errors import ToolArgumentError
+from server.tools import schemas as s
+from server.tools.chat import complete
+from server.tools.formatting import completion_text, usage_of
+from server.tools.registry import ToolCall, ToolOutput, ToolSpec, endpoint_path
+
+AGENTS_COMPLETION_PATH = "/v1/agents/completions"
+DEFAULT_AGENTS_PAGE_SIZE = 20
+
+# Fields of AgentsCompletionRequest we expose: the agent fixes model, temperature and top_p.
+AGENT_COMPLETION_FIELDS = (
+    "agent_id",
+    "messages",
+    "max_tokens",
+    "stop",
+    "random_seed",
+    "metadata",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "presence_penalty",
+    "frequency_penalty",
+    "n",
+    "prediction",
+    "parallel_tool_calls",
+    "reasoning_effort",
+    "prompt_mode",
+    "prompt_cache_key",
+    "service_tier",
+)
+
+COMPLETE_INPUT = s.object_schema(
+    {
+        "agent_id": s.AGENT_ID,
+        "messages": s.MESSAGES,
+        "prompt": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Shortcut for a single user message; use instead of `messages`.",
+        },
+        "max_tokens": s.MAX_TOKENS,
+        "stop": s.STOP,
+        "random_seed": s.RANDOM_SEED,
+        "metadata": s.METADATA,
+        "response_format": s.RESPONSE_FORMAT,
+        "tools": s.TOOLS,
+        "tool_choice": s.TOOL_CHOICE,
+        "presence_penalty": s.PRESENCE_PENALTY,
+        "frequency_penalty": s.FREQUENCY_PENALTY,
+        "n": s.N,
+        "prediction": s.PREDICTION,
+        "parallel_tool_calls": s.PARALLEL_TOOL_CALLS,
+        "reasoning_effort": s.REASONING_EFFORT,
+        "prompt_mode": s.PROMPT_MODE,
+        "prompt_cache_key": s.PROMPT_CACHE_KEY,
+        "service_tier": s.SERVICE_TIER,
+    },
+    required=["agent_id"],
+    oneOf=[{"required": ["messages"]}, {"required": ["prompt"]}],
+)
+
+LIST_INPUT = s.object_schema(
+    {
+        "page": s.PAGE,
+        "page_size": s.page_size(DEFAULT_AGENTS_PAGE_SIZE, 1000),
+        "name": {"type": "string", "minLength": 1, "description": "Only the agent with exactly this name."},
+        "search": {"type": "string", "minLength": 1, "description": "Search agents by name or id."},
+        "deployment_chat": {"type": "boolean", "description": "Only agents deployed (or not) to Le Chat."},
+        "sources": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["api", "playground", "agent_builder_v1"]},
+            "description": "Only agents created from these places.",
+        },
+    }
+)
+GET_INPUT = s.object_schema(
+    {
+        "agent_id": s.AGENT_ID,
+        "agent_version": {
+            "description": "A version number or a version alias (default: the current version).",
+            "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "minLength": 1}],
+        },
+    },
+    required=["agent_id"],
+)
+
+COMPLETION_OUTPUT: s.Schema = {
+    "type": "object",
+    "properties": {"choices": {"type": "array", "items": {"type": "object"}}, "usage": {"type": "object"}},
+    "required": ["choices"],
+}
+_AGENT: s.Schema = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "model": {"type": "string"}},
+    "required": ["id"],
+}
+LIST_OUTPUT: s.Schema = {
+    "type": "object",
+    "properties": {
+        "data": {"type": "array", "items": _AGENT},
+        "page": {"type": "integer"},
+        "page_size": {"type": "integer"},
+        "has_more": {"type": "boolean"},
+    },
+    "required": ["data"],
+}
+
+
+def completion_body(call: ToolCall) -> dict[str, Any]:
+    body = call.pick(AGENT_COMPLETION_FIELDS)
+    if "prompt" in call.arguments:
+        if "messages" in body:
+            raise ToolArgumentError("Give either `messages` or `prompt`, not both.")
+        body["messages"] = [{"role": "user", "content": call.arguments["prompt"]}]
+    return body
+
+
+async def run_agent_complete(call: ToolCall) -> ToolOutput:
+    response = await complete(call, AGENTS_COMPLETION_PATH, completion_body(call), "chat.completion")
+    return ToolOutput(completion_text(response), response, usage_of(response))
+
+
+def _agent_line(agent: dict[str, Any]) -> str:
+    about = f" — {agent['description']}" if agent.get("description") else ""
+    return f"- {agent.get('id')}: {agent.get('name')} (model {agent.get('model')}, version {agent.get('version')}){about}"
+
+
+async def run_list_agents(call: ToolCall) -> ToolOutput:
+    page = call.arguments.get("page", 0)
+    size = call.arguments.get("page_size", DEFAULT_AGENTS_PAGE_SIZE)
+    params = {**call.pick(("name", "search", "deployment_chat", "sources")), "page": page, "page_size": size}
+    response: Any = await call.get("/v1/agents", params)
+    # Mistral answers a bare array; structured content must be an object.
+    agents = [a for a in response if isinstance(a, dict)] if isinstance(response, list) else []
+    has_more = len(agents) == size
+    lines = [f"{len(agents)} agent(s) on page {page}:", *(_agent_line(a) for a in agents)]
+    if not agents:
+        lines = [f"No agents on page {page}."]
+    if has_more:
+        lines.append(f"There may be more: call again with page={page + 1}.")
+    lines.append("Talk to one with mistral_agent_complete.")
+    return ToolOutput("\n".join(lines), {"data": agents, "page": page, "page_size": size, "has_more": has_more})
+
+
+async def run_get_agent(call: ToolCall) -> ToolOutput:
+    params = call.pick(("agent_version",))
+    agent: dict[str, Any] = await call.get(endpoint_path("/v1/agents/{id}", id=call.arguments["agent_id"]), params)
+    lines = [_agent_line(agent)]
+    if agent.get("instructions"):
+        lines.append(f"Instructions: {agent['instructions']}")
+    tools = [t.get("type", "?") for t in agent.get("tools") or [] if isinstance(t, dict)]
+    if tools:
+        lines.append("Tools: " + ", ".join(tools))
+    return ToolOutput("\n".join(lines), agent)
+
+
+TOOLS = (
+    ToolSpec(
+        name="mistral_agent_complete",
+        title="Talk to a Mistral agent",
+        description=(
+            "Send a conversation to one of your Mistral agents (POST /v1/agents/completions): the agent's own "
+            "model, instructions and tools apply. Give `agent_id` (see mistral_list_agents) and `prompt` for one "
+            "question or `messages` for a conversation. Returns the agent's reply (and any tool calls it chose); "
+            "structuredContent holds the full response with usage. Streams progress when the client asks for it."
+        ),
+        input_schema=COMPLETE_INPUT,
+        output_schema=COMPLETION_OUTPUT,
+        run=run_agent_complete,
+        endpoint="POST /v1/agents/completions",
+    ),
+    ToolSpec(
+        name="mistral_list_agents",
+        title="List Mistral agents",
+        description=(
+            "List the agents of this Mistral workspace (GET /v1/agents), newest first, a page at a time "
+            f"(default {DEFAULT_AGENTS_PAGE_SIZE} per page). Returns one line per agent (id, name, model); "
+            "structuredContent.data holds the agent objects. Use an id with mistral_agent_complete."
+        ),
+        input_schema=LIST_INPUT,
+        output_schema=LIST_OUTPUT,
+        run=run_list_agents,
+        endpoint="GET /v1/agents",
+        read_only=True,
+        idempotent=True,
+    ),
+    ToolSpec(
+        name="mistral_get_agent",
+        title="Get a Mistral agent",
+        description=(
+            "One agent's settings (GET /v1/agents/{agent_id}): model, instructions, tools, completion arguments, "
+            "versions. structuredContent is the agent object."
+        ),
+        input_schema=GET_INPUT,
+        output_schema=_AGENT,
+        run=run_get_agent,
+        endpoint="GET /v1/agents/{agent_id}",
+        read_only=True,
+        idempotent=True,
+    ),
+)

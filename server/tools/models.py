@@ -1,0 +1,155 @@
+"""Models: `mistral_list_models`, `mistral_get_model`, `mistral_delete_model` (/v1/models)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.tools import schemas as s
+from server.tools.registry import ToolCall, ToolOutput, ToolSpec, endpoint_path
+
+# Friendly capability names -> the ModelCapabilities flag each one reads.
+CAPABILITIES = {
+    "chat": "completion_chat",
+    "function_calling": "function_calling",
+    "reasoning": "reasoning",
+    "fim": "completion_fim",
+    "fine_tuning": "fine_tuning",
+    "vision": "vision",
+    "ocr": "ocr",
+    "classification": "classification",
+    "moderation": "moderation",
+    "audio": "audio",
+    "audio_transcription": "audio_transcription",
+}
+# Mistral has no capability flag for embeddings; embedding models are named for it.
+EMBEDDINGS = "embeddings"
+
+LIST_INPUT = s.object_schema(
+    {
+        "capability": {
+            "type": "string",
+            "enum": [*CAPABILITIES, EMBEDDINGS],
+            "description": "Only models with this capability (embeddings: models whose id contains 'embed').",
+        },
+        "search": {"type": "string", "minLength": 1, "description": "Only models whose id contains this text."},
+        "fine_tuned_only": {"type": "boolean", "description": "Only your fine-tuned models."},
+    }
+)
+MODEL_INPUT = s.object_schema({"model_id": s.MODEL_ID}, required=["model_id"])
+
+_MODEL_CARD: s.Schema = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "capabilities": {"type": "object"}},
+    "required": ["id"],
+}
+LIST_OUTPUT: s.Schema = {
+    "type": "object",
+    "properties": {"data": {"type": "array", "items": _MODEL_CARD}, "total_listed": {"type": "integer"}},
+    "required": ["data"],
+}
+DELETE_OUTPUT: s.Schema = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "deleted": {"type": "boolean"}},
+    "required": ["id"],
+}
+
+
+def _has(card: dict[str, Any], capability: str) -> bool:
+    if capability == EMBEDDINGS:
+        return "embed" in str(card.get("id", ""))
+    return bool((card.get("capabilities") or {}).get(CAPABILITIES[capability]))
+
+
+def _line(card: dict[str, Any]) -> str:
+    flags = card.get("capabilities") or {}
+    can = [name for name, flag in CAPABILITIES.items() if flags.get(flag)]
+    if "embed" in str(card.get("id", "")):
+        can.append(EMBEDDINGS)
+    parts = [", ".join(can) or "no listed capabilities"]
+    if card.get("max_context_length"):
+        parts.append(f"context {card['max_context_length']:,}")
+    if card.get("type") == "fine-tuned":
+        parts.append(f"fine-tuned from {card.get('root')}" + (", archived" if card.get("archived") else ""))
+    if card.get("deprecation"):
+        parts.append(f"deprecated {card['deprecation']}")
+    return f"- {card.get('id')}: " + "; ".join(parts)
+
+
+async def run_list_models(call: ToolCall) -> ToolOutput:
+    response: dict[str, Any] = await call.get("/v1/models")
+    cards = [c for c in response.get("data") or [] if isinstance(c, dict)]
+    total = len(cards)
+    if "capability" in call.arguments:
+        cards = [c for c in cards if _has(c, call.arguments["capability"])]
+    if "search" in call.arguments:
+        cards = [c for c in cards if call.arguments["search"].lower() in str(c.get("id", "")).lower()]
+    if call.arguments.get("fine_tuned_only"):
+        cards = [c for c in cards if c.get("type") == "fine-tuned"]
+    head = f"{len(cards)} of {total} models" if len(cards) != total else f"{total} models"
+    text = "\n".join([f"{head}:", *(_line(c) for c in cards)]) if cards else f"No model matches (of {total})."
+    return ToolOutput(text, {**response, "data": cards, "total_listed": total})
+
+
+async def run_get_model(call: ToolCall) -> ToolOutput:
+    card: dict[str, Any] = await call.get(endpoint_path("/v1/models/{id}", id=call.arguments["model_id"]))
+    lines = [_line(card)]
+    if card.get("description"):
+        lines.append(str(card["description"]))
+    if card.get("aliases"):
+        lines.append("Aliases: " + ", ".join(card["aliases"]))
+    return ToolOutput("\n".join(lines), card)
+
+
+async def run_delete_model(call: ToolCall) -> ToolOutput:
+    model_id = call.arguments["model_id"]
+    response: dict[str, Any] = await call.delete(endpoint_path("/v1/models/{id}", id=model_id))
+    done = response.get("deleted", True)
+    return ToolOutput(f"Deleted model {model_id}." if done else f"Mistral did not delete {model_id}.", response)
+
+
+TOOLS = (
+    ToolSpec(
+        name="mistral_list_models",
+        title="List Mistral models",
+        description=(
+            "List the models this Mistral key can use (GET /v1/models), including your fine-tuned models. "
+            "Filter by `capability` (chat, function_calling, vision, fim, ocr, embeddings, fine_tuning, …), by "
+            "id text (`search`), or to fine-tuned models only. Use it to pick a model id for the other tools. "
+            "Returns one line per model (capabilities, context length); structuredContent.data holds the model cards."
+        ),
+        input_schema=LIST_INPUT,
+        output_schema=LIST_OUTPUT,
+        run=run_list_models,
+        endpoint="GET /v1/models",
+        read_only=True,
+        idempotent=True,
+    ),
+    ToolSpec(
+        name="mistral_get_model",
+        title="Get a Mistral model",
+        description=(
+            "Details of one model (GET /v1/models/{model_id}): capabilities, context length, aliases, "
+            "deprecation, and for fine-tuned models the base model and job. structuredContent is the model card."
+        ),
+        input_schema=MODEL_INPUT,
+        output_schema=_MODEL_CARD,
+        run=run_get_model,
+        endpoint="GET /v1/models/{model_id}",
+        read_only=True,
+        idempotent=True,
+    ),
+    ToolSpec(
+        name="mistral_delete_model",
+        title="Delete a fine-tuned Mistral model",
+        description=(
+            "Permanently delete one of your fine-tuned models (DELETE /v1/models/{model_id}; ids start with 'ft:'). "
+            "Base models cannot be deleted. This cannot be undone: confirm with the user first."
+        ),
+        input_schema=MODEL_INPUT,
+        output_schema=DELETE_OUTPUT,
+        run=run_delete_model,
+        endpoint="DELETE /v1/models/{model_id}",
+        destructive=True,
+        idempotent=True,
+    ),
+)

@@ -1,0 +1,200 @@
+"""Every read and write of the OAuth tables. Codes, tokens and request ids are stored as hashes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.oauth_models import OAuthClientRow, OAuthCodeRow, OAuthRequestRow, OAuthTokenRow
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCode:
+    client_id: str
+    connection_id: str
+    params_json: str
+    family_id: str
+    expires_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredToken:
+    token_hash: str
+    kind: str
+    family_id: str
+    client_id: str
+    connection_id: str
+    resource: str | None
+    scopes: str
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class OAuthRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def get_client(self, client_id: str) -> str | None:
+        async with self._engine.connect() as conn:
+            row = await conn.execute(select(OAuthClientRow.info_json).where(OAuthClientRow.client_id == client_id))
+            return row.scalar_one_or_none()
+
+    async def add_client(self, client_id: str, info_json: str, at: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(insert(OAuthClientRow).values(client_id=client_id, info_json=info_json, created_at=at))
+
+    async def add_request(self, id_hash: str, client_id: str, params_json: str, expires_at: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(OAuthRequestRow).where(OAuthRequestRow.expires_at < datetime.now(UTC)))
+            await conn.execute(
+                insert(OAuthRequestRow).values(
+                    id_hash=id_hash, client_id=client_id, params_json=params_json, expires_at=expires_at
+                )
+            )
+
+    async def get_request(self, id_hash: str) -> tuple[str, str] | None:
+        """(client_id, params_json) of a live pending request."""
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(OAuthRequestRow.client_id, OAuthRequestRow.params_json, OAuthRequestRow.expires_at).where(
+                        OAuthRequestRow.id_hash == id_hash
+                    )
+                )
+            ).first()
+        if row is None or (_aware(row.expires_at) or datetime.min.replace(tzinfo=UTC)) < datetime.now(UTC):
+            return None
+        return row.client_id, row.params_json
+
+    async def take_request(self, id_hash: str) -> bool:
+        """Consume a pending request once; False if someone else already did."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(delete(OAuthRequestRow).where(OAuthRequestRow.id_hash == id_hash))
+        return bool(result.rowcount)
+
+    async def add_code(
+        self,
+        code_hash: str,
+        client_id: str,
+        connection_id: str,
+        params_json: str,
+        family_id: str,
+        expires_at: datetime,
+    ) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                insert(OAuthCodeRow).values(
+                    code_hash=code_hash,
+                    client_id=client_id,
+                    connection_id=connection_id,
+                    params_json=params_json,
+                    family_id=family_id,
+                    expires_at=expires_at,
+                )
+            )
+
+    async def get_code(self, code_hash: str) -> StoredCode | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(
+                        OAuthCodeRow.client_id,
+                        OAuthCodeRow.connection_id,
+                        OAuthCodeRow.params_json,
+                        OAuthCodeRow.family_id,
+                        OAuthCodeRow.expires_at,
+                        OAuthCodeRow.used_at,
+                    ).where(OAuthCodeRow.code_hash == code_hash)
+                )
+            ).first()
+        if row is None:
+            return None
+        return StoredCode(
+            row.client_id,
+            row.connection_id,
+            row.params_json,
+            row.family_id,
+            _aware(row.expires_at),
+            _aware(row.used_at),
+        )  # type: ignore[arg-type]
+
+    async def use_code(self, code_hash: str, at: datetime) -> bool:
+        """Mark a code used; False when it already was (a replay)."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(OAuthCodeRow)
+                .where(OAuthCodeRow.code_hash == code_hash, OAuthCodeRow.used_at.is_(None))
+                .values(used_at=at)
+            )
+        return bool(result.rowcount)
+
+    async def add_token(self, token: StoredToken) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                insert(OAuthTokenRow).values(
+                    token_hash=token.token_hash,
+                    kind=token.kind,
+                    family_id=token.family_id,
+                    client_id=token.client_id,
+                    connection_id=token.connection_id,
+                    resource=token.resource,
+                    scopes=token.scopes,
+                    expires_at=token.expires_at,
+                )
+            )
+
+    async def get_token(self, token_hash: str) -> StoredToken | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(OAuthTokenRow).where(OAuthTokenRow.token_hash == token_hash))).first()
+        if row is None:
+            return None
+        return StoredToken(
+            token_hash=row.token_hash,
+            kind=row.kind,
+            family_id=row.family_id,
+            client_id=row.client_id,
+            connection_id=row.connection_id,
+            resource=row.resource,
+            scopes=row.scopes,
+            expires_at=_aware(row.expires_at),  # type: ignore[arg-type]
+            used_at=_aware(row.used_at),
+            revoked_at=_aware(row.revoked_at),
+        )
+
+    async def use_refresh_token(self, token_hash: str, at: datetime) -> bool:
+        """Mark a refresh token used (rotated); False if it already was, which means reuse."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(OAuthTokenRow)
+                .where(
+                    OAuthTokenRow.token_hash == token_hash,
+                    OAuthTokenRow.used_at.is_(None),
+                    OAuthTokenRow.revoked_at.is_(None),
+                )
+                .values(used_at=at)
+            )
+        return bool(result.rowcount)
+
+    async def revoke_family(self, family_id: str, at: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(OAuthTokenRow)
+                .where(OAuthTokenRow.family_id == family_id, OAuthTokenRow.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+
+    async def delete_for_connection(self, connection_id: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(OAuthTokenRow).where(OAuthTokenRow.connection_id == connection_id))
+            await conn.execute(delete(OAuthCodeRow).where(OAuthCodeRow.connection_id == connection_id))
