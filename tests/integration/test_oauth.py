@@ -195,9 +195,11 @@ async def test_sdk_oauth_client_completes_the_flow_and_calls_tools(
         redirect_handler=redirect_handler,
         callback_handler=callback_handler,
     )
-    async with httpx2.AsyncClient(auth=auth, timeout=30) as http:
-        async with Client(streamable_http_client(f"{app.url}/mcp", http_client=http), mode="legacy") as client:
-            result = await client.call_tool("mistral_chat", {"prompt": "hi"})
+    async with (
+        httpx2.AsyncClient(auth=auth, timeout=30) as http,
+        Client(streamable_http_client(f"{app.url}/mcp", http_client=http), mode="legacy") as client,
+    ):
+        result = await client.call_tool("mistral_chat", {"prompt": "hi"})
     assert not result.is_error
     assert "SDK test client" in browser.consent_html
     assert callback["iss"] == app.url
@@ -208,7 +210,9 @@ async def test_sdk_oauth_client_completes_the_flow_and_calls_tools(
 def test_refresh_rotates_and_reuse_revokes_the_family(app: RunningApp, browser: Browser) -> None:
     client, first = obtain_tokens(app, browser)
     assert mcp_status(app, first["access_token"]) == 200
-    refreshed = token(app, grant_type="refresh_token", refresh_token=first["refresh_token"], client_id=client["client_id"])
+    refreshed = token(
+        app, grant_type="refresh_token", refresh_token=first["refresh_token"], client_id=client["client_id"]
+    )
     assert refreshed.status_code == 200, refreshed.text
     second = refreshed.json()
     assert second["refresh_token"] != first["refresh_token"]
@@ -335,7 +339,8 @@ def test_wrong_key_on_consent_page_is_a_human_error_and_not_echoed(
     assert "Mistral rejected this API key" in response.text
     assert "sk-wrong-key-123" not in response.text
     cross_site = browser.http.post(
-        "/oauth/consent", data={"request": browser.request_id, "decision": "approve", "api_key": VALID_KEY},
+        "/oauth/consent",
+        data={"request": browser.request_id, "decision": "approve", "api_key": VALID_KEY},
         headers={"sec-fetch-site": "cross-site"},
     )
     assert cross_site.status_code == 403
@@ -351,7 +356,9 @@ def test_existing_connection_can_sign_in_and_revoking_it_kills_oauth_tokens(app:
 
 def test_revocation_endpoint_revokes_the_family(app: RunningApp, browser: Browser) -> None:
     client, tokens = obtain_tokens(app, browser)
-    response = httpx.post(f"{app.url}/revoke", data={"token": tokens["refresh_token"], "client_id": client["client_id"]})
+    response = httpx.post(
+        f"{app.url}/revoke", data={"token": tokens["refresh_token"], "client_id": client["client_id"]}
+    )
     assert response.status_code == 200
     assert mcp_status(app, tokens["access_token"]) == 401
 
