@@ -31,8 +31,11 @@ Check = Callable[[int, bytes], bool]
 
 @dataclass(frozen=True)
 class Target:
+    """Where to post what, and how to tell a good answer. Client i posts to urls[i % len(urls)]
+    (our server gets one connection per client, as real users would)."""
+
     name: str
-    url: str
+    urls: tuple[str, ...]
     body: bytes
     check: Check
     headers: dict[str, str] = field(default_factory=dict)
@@ -110,13 +113,13 @@ def completion_ok(status: int, data: bytes) -> bool:
     return status == 200 and b'"choices"' in data
 
 
-def mcp_target(name: str, url: str, body: bytes | None = None, check: Check = tool_result_ok) -> Target:
-    return Target(name, url, body or tool_call_body(), check, MCP_HEADERS)
+def mcp_target(name: str, urls: tuple[str, ...], body: bytes | None = None, check: Check = tool_result_ok) -> Target:
+    return Target(name, urls, body or tool_call_body(), check, MCP_HEADERS)
 
 
 def floor_target(upstream_url: str, key: str) -> Target:
     headers = {"content-type": "application/json", "authorization": f"Bearer {key}"}
-    return Target("floor", upstream_url + "/v1/chat/completions", chat_body(), completion_ok, headers)
+    return Target("floor", (upstream_url + "/v1/chat/completions",), chat_body(), completion_ok, headers)
 
 
 def _session(concurrency: int, timeout: float) -> aiohttp.ClientSession:
@@ -130,13 +133,13 @@ async def _run(target: Target, calls: int, concurrency: int, timeout: float, kee
     stats = Stats()
     remaining = calls
 
-    async def client(session: aiohttp.ClientSession) -> None:
+    async def client(session: aiohttp.ClientSession, url: str) -> None:
         nonlocal remaining
         while remaining > 0:
             remaining -= 1
             started = time.perf_counter()
             try:
-                async with session.post(target.url, data=target.body, headers=target.headers) as response:
+                async with session.post(url, data=target.body, headers=target.headers) as response:
                     data = await response.read()
                     status = response.status
             except (aiohttp.ClientError, TimeoutError) as exc:
@@ -154,7 +157,7 @@ async def _run(target: Target, calls: int, concurrency: int, timeout: float, kee
 
     async with _session(concurrency, timeout) as session:
         started = time.perf_counter()
-        await asyncio.gather(*(client(session) for _ in range(concurrency)))
+        await asyncio.gather(*(client(session, target.urls[i % len(target.urls)]) for i in range(concurrency)))
         stats.elapsed = time.perf_counter() - started
     return stats
 
@@ -166,9 +169,7 @@ def run(
     return asyncio.run(_run(target, calls, concurrency, timeout, keep))
 
 
-def interleaved(
-    targets: Sequence[Target], calls: int, concurrency: int, rounds: int, warmup: int
-) -> dict[str, Stats]:
+def interleaved(targets: Sequence[Target], calls: int, concurrency: int, rounds: int, warmup: int) -> dict[str, Stats]:
     """Measure targets in turn, `rounds` times, so drift on the machine hits them all alike."""
     for target in targets:
         run(target, warmup, concurrency)

@@ -55,6 +55,17 @@ class Process:
                 continue
         return total
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far by this process and its worker children."""
+        ticks = 0
+        for pid in [self.popen.pid, *_children(self.popen.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def rss_mb(self) -> float:
         return self._status("VmRSS") / 1024
 

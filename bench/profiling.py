@@ -79,8 +79,10 @@ def profile(process: Process, target: loadgen.Target, seconds: float, concurrenc
     """Sample `process` with py-spy for `seconds` while `concurrency` clients call `target`."""
     loadgen.run(target, 100, concurrency)  # warm up first: imports and pools are not the steady state
     spy = subprocess.Popen(
-        ["py-spy", "record", "--pid", str(process.popen.pid), "--duration", str(int(seconds)), "--rate", "500"]
-        + ["--format", "raw", "--output", str(out)],
+        [
+            *("py-spy", "record", "--pid", str(process.popen.pid), "--duration", str(int(seconds))),
+            *("--rate", "500", "--gil", "--format", "raw", "--output", str(out)),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

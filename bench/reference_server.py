@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -34,8 +34,10 @@ TOOL = types.Tool(
 _LISTING = types.ListToolsResult(tools=[TOOL])
 
 
-def build_server(http: httpx.AsyncClient, api_key: str) -> Server[Any]:
-    headers = {"authorization": f"Bearer {api_key}"}
+Forward = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def build_server(forward: Forward) -> Server[Any]:
 
     async def list_tools(
         _ctx: ServerRequestContext[Any, Any], _params: types.PaginatedRequestParams | None
@@ -47,26 +49,63 @@ def build_server(http: httpx.AsyncClient, api_key: str) -> Server[Any]:
     ) -> types.CallToolResult:
         prompt = (params.arguments or {}).get("prompt", "")
         body = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": prompt}]}
-        response = await http.post("/v1/chat/completions", json=body, headers=headers)
-        data = response.json()
+        data = await forward(body)
         text = data["choices"][0]["message"]["content"]
         return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=data)
 
     return Server("reference", on_list_tools=list_tools, on_call_tool=call_tool)
 
 
-def create_app() -> Starlette:
-    """uvicorn factory (`bench.reference_server:create_app --factory`)."""
-    upstream_url = os.environ["BENCH_UPSTREAM_URL"]
-    api_key = os.environ.get("BENCH_UPSTREAM_KEY", "sk-bench")
+def _httpx_forwarder(upstream_url: str, api_key: str) -> tuple[Forward, Callable[[], Awaitable[None]]]:
     # The same pool shape as ours (server/upstream/client.py), so neither side wins on pooling.
     http = httpx.AsyncClient(
         base_url=upstream_url,
         timeout=httpx.Timeout(120, connect=10),
         limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30),
+        headers={"authorization": f"Bearer {api_key}"},
     )
+
+    async def forward(body: dict[str, Any]) -> dict[str, Any]:
+        response = await http.post("/v1/chat/completions", json=body)
+        data: dict[str, Any] = response.json()
+        return data
+
+    return forward, http.aclose
+
+
+def _aiohttp_forwarder(upstream_url: str, api_key: str) -> tuple[Forward, Callable[[], Awaitable[None]]]:
+    # For comparison only: how much of the reference's cost is httpx rather than the SDK.
+    import aiohttp
+
+    session: aiohttp.ClientSession | None = None
+    headers = {"authorization": f"Bearer {api_key}"}
+
+    async def forward(body: dict[str, Any]) -> dict[str, Any]:
+        nonlocal session
+        if session is None:
+            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1000))
+        async with session.post(upstream_url + "/v1/chat/completions", json=body, headers=headers) as response:
+            data: dict[str, Any] = await response.json()
+            return data
+
+    async def close() -> None:
+        if session is not None:
+            await session.close()
+
+    return forward, close
+
+
+def create_app() -> Starlette:
+    """uvicorn factory (`bench.reference_server:create_app --factory`).
+
+    BENCH_REFERENCE_CLIENT=aiohttp swaps the upstream client, to see what httpx itself costs.
+    """
+    upstream_url = os.environ["BENCH_UPSTREAM_URL"]
+    api_key = os.environ.get("BENCH_UPSTREAM_KEY", "sk-bench")
+    make = _aiohttp_forwarder if os.environ.get("BENCH_REFERENCE_CLIENT") == "aiohttp" else _httpx_forwarder
+    forward, close = make(upstream_url, api_key)
     sessions = StreamableHTTPSessionManager(
-        app=build_server(http, api_key),
+        app=build_server(forward),
         stateless=True,
         json_response=False,
         security_settings=TransportSecuritySettings(
@@ -78,8 +117,11 @@ def create_app() -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        async with http, sessions.run():
-            yield
+        try:
+            async with sessions.run():
+                yield
+        finally:
+            await close()
 
     return Starlette(routes=[Route("/mcp", _Endpoint(sessions), methods=["POST"])], lifespan=lifespan)
 

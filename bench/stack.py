@@ -23,17 +23,19 @@ class Stack:
     upstream: Process
     reference: Process | None
     ours: Process | None
-    mcp_url: str  # our server's per-connection URL
+    mcp_urls: tuple[str, ...]  # our server: one signed-up connection per client
 
     def floor(self) -> loadgen.Target:
         return loadgen.floor_target(self.upstream.url, BENCH_KEY)
 
-    def reference_target(self, body: bytes | None = None, check: loadgen.Check = loadgen.tool_result_ok) -> loadgen.Target:
+    def reference_target(
+        self, body: bytes | None = None, check: loadgen.Check = loadgen.tool_result_ok
+    ) -> loadgen.Target:
         assert self.reference is not None
-        return loadgen.mcp_target("reference", self.reference.url + "/mcp", body, check)
+        return loadgen.mcp_target("reference", (self.reference.url + "/mcp",), body, check)
 
     def ours_target(self, body: bytes | None = None, check: loadgen.Check = loadgen.tool_result_ok) -> loadgen.Target:
-        return loadgen.mcp_target("ours", self.mcp_url, body, check)
+        return loadgen.mcp_target("ours", self.mcp_urls, body, check)
 
 
 def ours_env(workdir: Path, upstream_url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -45,14 +47,21 @@ def ours_env(workdir: Path, upstream_url: str, extra: Mapping[str, str] | None =
         "MISTRAL_MCP_ENCRYPTION_KEYS": generate_key(),
         "MISTRAL_MCP_LOG_FORMAT": "json",
         "MISTRAL_MCP_LOG_LEVEL": "INFO",
+        # The limiters run on every call but never refuse: a benchmark sends far more than a user.
+        "MISTRAL_MCP_RATE_LIMIT_PER_MINUTE": "1000000000",
+        "MISTRAL_MCP_SIGNUP_RATE_LIMIT": "off",
         **(extra or {}),
     }
 
 
-def sign_up(ours: Process) -> str:
-    response = httpx.post(ours.url + "/api/connections", json={"api_key": BENCH_KEY}, timeout=30)
-    response.raise_for_status()
-    return ours.url + "/mcp/" + response.json()["token"]
+def sign_up(ours: Process, count: int) -> tuple[str, ...]:
+    urls = []
+    with httpx.Client(base_url=ours.url, timeout=30) as http:
+        for _ in range(count):
+            response = http.post("/api/connections", json={"api_key": BENCH_KEY})
+            response.raise_for_status()
+            urls.append(ours.url + "/mcp/" + response.json()["token"])
+    return tuple(urls)
 
 
 @contextmanager
@@ -64,13 +73,16 @@ def stack(
     ours_extra_env: Mapping[str, str] | None = None,
     with_reference: bool = True,
     with_ours: bool = True,
+    connections: int = 32,
     name: str = "",
 ) -> Iterator[Stack]:
     """Everything started on free loopback ports, and stopped on the way out."""
     workdir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as started:
         upstream = started.enter_context(
-            processes.running(f"{name}upstream", "bench.upstream:create_app", workdir, env=upstream_env, probe="/v1/models")
+            processes.running(
+                f"{name}upstream", "bench.upstream:create_app", workdir, env=upstream_env, probe="/v1/models"
+            )
         )
         reference = ours = None
         if with_reference:
@@ -83,7 +95,7 @@ def stack(
                     serving=serving,
                 )
             )
-        mcp_url = ""
+        mcp_urls: tuple[str, ...] = ()
         if with_ours:
             ours = started.enter_context(
                 processes.running(
@@ -95,5 +107,5 @@ def stack(
                     probe="/healthz",
                 )
             )
-            mcp_url = sign_up(ours)
-        yield Stack(upstream, reference, ours, mcp_url)
+            mcp_urls = sign_up(ours, connections)
+        yield Stack(upstream, reference, ours, mcp_urls)

@@ -14,6 +14,7 @@ import anyio
 from mcp.server.auth.routes import validate_issuer_url
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from pydantic import AnyHttpUrl
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -21,21 +22,31 @@ from starlette.routing import Route
 
 from server.connections import ConnectionService
 from server.errors import ApiError
+from server.limits import build_limits
 from server.oauth.client_metadata import ClientMetadataFetcher
 from server.oauth.provider import OAuthProvider
 from server.oauth.routes import oauth_routes
+from server.observability import endpoint as metrics_endpoint
+from server.observability.metrics import Metrics
+from server.observability.middleware import HttpMetricsMiddleware
 from server.security.keyring_source import load_keyring
 from server.services import Services
 from server.settings import Settings
 from server.tools import build_registry
 from server.transport.endpoint import McpEndpoint
+from server.transport.headers import TrimHeaderWhitespace
 from server.transport.mcp_server import build_mcp_server
-from server.transport.security import transport_security
+from server.transport.security import TransportGuard, transport_security
 from server.upstream.client import MistralClient
 from server.usage import UsageRecorder
-from server.web import api, health, pages
+from server.web import api, health, manage, pages
 from server.web.access_log import AccessLogMiddleware
-from server.web.responses import api_error_handler, http_exception_handler, internal_error_handler
+from server.web.responses import (
+    api_error_handler,
+    database_error_handler,
+    http_exception_handler,
+    internal_error_handler,
+)
 from server.web.security_headers import SecurityHeadersMiddleware
 from storage.database import create_engine
 from storage.migrate import upgrade
@@ -61,8 +72,16 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         keyring = await anyio.to_thread.run_sync(load_keyring, settings)
+        metrics = Metrics()
         engine = create_engine(settings.effective_database_url)
-        upstream = MistralClient(settings)
+        metrics.watch_database(engine)
+        upstream = MistralClient(settings, observer=metrics)
+        limits = build_limits(
+            settings,
+            on_refusal=metrics.refused,
+            on_redis_failure=metrics.redis_failed,
+            on_fail_open=metrics.rate_limit_fail_open.inc,
+        )
         cimd = ClientMetadataFetcher(allow_loopback=settings.oauth_cimd_allow_loopback)
         try:
             if settings.auto_migrate:
@@ -77,18 +96,25 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
                 max_request_body_size=settings.max_mcp_body_bytes,
             )
             usage = UsageRecorder(repository)
+            if limits.redis is not None:
+                await limits.redis.ping()  # says in the log at once when Redis is unreachable
             if oauth is not None:
                 oauth.attach(OAuthRepository(engine), cimd)
             services = Services(
                 settings=settings,
                 engine=engine,
                 repository=repository,
-                connections=ConnectionService(repository, keyring, upstream),
+                connections=ConnectionService(
+                    repository, keyring, upstream, token_cache_seconds=settings.token_cache_seconds
+                ),
                 upstream=upstream,
                 registry=registry,
                 usage=usage,
                 mcp_sessions=mcp_sessions,
                 oauth=oauth,
+                signup_limiter=limits.attempt_limiter("signup", settings.signup_rate_limit),
+                metrics=metrics,
+                limits=limits,
             )
             async with mcp_sessions.run(), anyio.create_task_group() as tasks:
                 tasks.start_soon(usage.run)
@@ -102,6 +128,7 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
         finally:
             with anyio.CancelScope(shield=True):
                 await upstream.aclose()
+                await limits.aclose()
                 await cimd.aclose()
                 await engine.dispose()
 
@@ -109,12 +136,14 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
 
 
 def create_app(settings: Settings) -> Starlette:
-    mcp_endpoint = McpEndpoint()
+    mcp_endpoint = TrimHeaderWhitespace(TransportGuard(McpEndpoint(), settings))
     oauth = oauth_provider(settings)
     routes = [
         *pages.ROUTES,
+        *manage.ROUTES,
         *api.ROUTES,
         *health.ROUTES,
+        *metrics_endpoint.ROUTES,
         Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
         Route("/mcp/{token}", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
         *(oauth_routes(oauth) if oauth is not None else []),
@@ -123,11 +152,13 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(AccessLogMiddleware),
+            Middleware(HttpMetricsMiddleware),
             Middleware(SecurityHeadersMiddleware, https=settings.public_url.startswith("https://")),
         ],
         exception_handlers={
             ApiError: api_error_handler,
             HTTPException: http_exception_handler,
+            SQLAlchemyError: database_error_handler,
             Exception: internal_error_handler,
         },
         lifespan=_lifespan(settings, oauth),

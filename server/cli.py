@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from server import __version__
 from server.errors import ConfigError
 from server.settings import SETTINGS_DOC, Settings
+
+if TYPE_CHECKING:
+    from server.security.rotation import KeyStatus
 
 _EPILOG = "Configuration comes from environment variables:\n\n" + "\n".join(
     f"  {name:<38} {meaning} (default: {default})" for name, default, meaning in SETTINGS_DOC
@@ -42,25 +47,43 @@ def _parser() -> argparse.ArgumentParser:
 
     keys = commands.add_parser("keys", help="encryption keys").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("generate", help="print a new encryption key for MISTRAL_MCP_ENCRYPTION_KEYS")
+    status = keys.add_parser("status", help="how many stored keys each encryption key protects")
+    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    rotate = keys.add_parser(
+        "rotate",
+        help="re-encrypt every stored key under the primary key (online, resumable)",
+        description="Re-encrypt stored Mistral keys under the first configured key, in batches, while replicas "
+        "keep serving. Safe to interrupt and run again.",
+    )
+    rotate.add_argument("--batch-size", type=_positive_int, default=500, help="rows per transaction (default: 500)")
     return parser
 
 
 def _serve(settings: Settings) -> None:
     import uvicorn
+    from sse_starlette.sse import AppStatus
 
     from server.app import create_app
     from server.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
+    # sse-starlette ends every SSE response as soon as SIGTERM arrives, which would cut the tool
+    # calls in flight. Our (stateless) SSE responses end by themselves once the result is sent,
+    # and uvicorn's grace period below bounds the wait.
+    AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]  # unannotated upstream
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_config=None,
         access_log=False,
-        proxy_headers=False,
+        # X-Forwarded-For/-Proto are believed only from the configured proxies: from anyone else they
+        # would let a client pick its own address (and dodge per-address limits).
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=list(settings.forwarded_allow_ips) or None,
         server_header=False,
-        timeout_graceful_shutdown=30,
+        # On SIGTERM uvicorn stops accepting, then waits this long for in-flight requests.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 
@@ -79,15 +102,84 @@ async def _db(command: str, settings: Settings) -> None:
         await engine.dispose()
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _print_key_status(state: KeyStatus, as_json: bool) -> None:
+    if as_json:
+        fields = ("primary", "configured", "rows", "pending", "unused", "missing")
+        print(json.dumps({name: getattr(state, name) for name in fields}, default=list))
+        return
+    print(f"{'key id':<18} {'stored keys':>11}  state")
+    for kid in [*state.configured, *state.missing]:
+        role = "primary" if kid == state.primary else "configured" if kid in state.configured else "NOT CONFIGURED"
+        note = "  (unused: safe to remove)" if kid in state.unused else ""
+        print(f"{kid:<18} {state.rows.get(kid, 0):>11}  {role}{note}")
+    if state.pending:
+        print(f"{state.pending} stored key(s) are not under the primary key yet: run `mistral-mcp keys rotate`.")
+
+
+async def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from server.security.keyring_source import GENERATED_KEY_FILE, load_keyring
+    from server.security.rotation import RotationProgress, key_status, rotate_keys
+    from storage.database import create_engine
+    from storage.repository import ConnectionRepository
+
+    configured = settings.encryption_keys or settings.encryption_keys_file
+    if not configured and not (settings.data_dir / GENERATED_KEY_FILE).exists():
+        # Unlike `serve`, these commands must not invent a key: it would protect nothing.
+        raise ConfigError("no encryption keys: set MISTRAL_MCP_ENCRYPTION_KEYS or MISTRAL_MCP_ENCRYPTION_KEYS_FILE")
+    keyring = load_keyring(settings)
+    engine = create_engine(settings.effective_database_url)
+    repository = ConnectionRepository(engine)
+
+    async def report(progress: RotationProgress) -> None:
+        print(f"batch {progress.batches}: {progress.rotated} re-encrypted so far", flush=True)
+
+    try:
+        if args.keys_command == "status":
+            _print_key_status(await key_status(repository, keyring), args.json)
+            return 0
+        done = await rotate_keys(repository, keyring, batch_size=args.batch_size, after_batch=report)
+    except SQLAlchemyError as exc:
+        print(
+            f"mistral-mcp: database error ({type(exc).__name__}); is the schema there (`mistral-mcp db upgrade`)?",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        await engine.dispose()
+    print(
+        f"re-encrypted {done.rotated} stored key(s) under {keyring.primary_key_id}; "
+        f"{done.changed_meanwhile} replaced by their users meanwhile; {len(done.unreadable)} unreadable"
+    )
+    if done.unreadable:
+        print(
+            "these connections are encrypted under a key that is not configured (add it back, then rotate "
+            "again): " + ", ".join(done.unreadable),
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "keys":
+        if args.command == "keys" and args.keys_command == "generate":
             from server.security.crypto import generate_key
 
             print(generate_key())
             return 0
         settings = Settings.from_env(host=getattr(args, "host", None), port=getattr(args, "port", None))
+        if args.command == "keys":
+            return asyncio.run(_keys(args, settings))
         if args.command == "serve":
             _serve(settings)
         elif args.command == "db":

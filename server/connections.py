@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from server.auth_cache import MAX_TTL, AuthCache
 from server.errors import ApiError, UpstreamAuthError, UpstreamError, UpstreamRateLimited
 from server.security import tokens
 from server.security.crypto import Keyring
@@ -59,10 +60,19 @@ class NewConnection:
 
 
 class ConnectionService:
-    def __init__(self, repository: ConnectionRepository, keyring: Keyring, upstream: MistralClient) -> None:
+    def __init__(
+        self,
+        repository: ConnectionRepository,
+        keyring: Keyring,
+        upstream: MistralClient,
+        *,
+        token_cache_seconds: float = MAX_TTL,
+    ) -> None:
         self.repository = repository
         self.keyring = keyring
         self.upstream = upstream
+        # Tokens resolved in the last second: see server/auth_cache.py for what this promises.
+        self._recent: AuthCache[AuthenticatedConnection] = AuthCache(token_cache_seconds)
 
     async def _validate_with_mistral(self, api_key: str) -> None:
         try:
@@ -127,11 +137,19 @@ class ConnectionService:
         """Raises:
         CryptoError: the row exists but its key cannot be decrypted (misconfigured keyring).
         """
+        if not tokens.is_well_formed(token):
+            return None
+        token_hash = tokens.hash_token(token)
+        if (recent := self._recent.get(token_hash)) is not None:
+            return recent
+        lookup = self._recent.begin()
         record = await self.find(token)
         if record is None:
             return None
         api_key = self.keyring.decrypt(record.key_ciphertext, associated_data(record.id))
-        return AuthenticatedConnection(record.id, record.token_hash, api_key)
+        connection = AuthenticatedConnection(record.id, record.token_hash, api_key)
+        self._recent.put(token_hash, record.id, connection, lookup)
+        return connection
 
     async def authenticate_id(self, connection_id: str) -> AuthenticatedConnection | None:
         """For OAuth access tokens, which name the connection rather than carry its token."""
@@ -143,13 +161,16 @@ class ConnectionService:
 
     async def revoke(self, record: ConnectionRecord) -> None:
         await self.repository.delete(record.id)
+        self._recent.forget(record.id)
 
     async def rotate(self, record: ConnectionRecord) -> str:
         """Raises:
         ApiError: 409 when another rotation won the race.
         """
         token = tokens.new_token()
-        if not await self.repository.replace_token(record.id, record.token_hash, tokens.hash_token(token), _now()):
+        replaced = await self.repository.replace_token(record.id, record.token_hash, tokens.hash_token(token), _now())
+        self._recent.forget(record.id)
+        if not replaced:
             raise ApiError(409, "conflict", "The connection changed meanwhile (rotated or revoked); reload it.")
         return token
 
@@ -157,7 +178,9 @@ class ConnectionService:
         api_key = check_api_key_shape(raw_key)
         await self._validate_with_mistral(api_key)
         ciphertext, key_id = self._encrypt(record.id, api_key)
-        if not await self.repository.replace_key(record.id, ciphertext, key_id, api_key[-4:], _now()):
+        replaced = await self.repository.replace_key(record.id, ciphertext, key_id, api_key[-4:], _now())
+        self._recent.forget(record.id)
+        if not replaced:
             raise ApiError(404, "not_found", "The connection no longer exists.")
         updated = await self.repository.get(record.id)
         assert updated is not None

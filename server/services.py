@@ -12,7 +12,9 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.connections import ConnectionService
+from server.limits import CallLimits, Limits
 from server.oauth.provider import OAuthProvider
+from server.observability.metrics import Metrics
 from server.security.rate_limit import AttemptLimiter, Unlimited
 from server.settings import Settings
 from server.tools.registry import ToolRegistry
@@ -33,6 +35,8 @@ class Services:
     mcp_sessions: StreamableHTTPSessionManager
     oauth: OAuthProvider | None = None
     signup_limiter: AttemptLimiter = field(default_factory=Unlimited)
+    metrics: Metrics = field(default_factory=Metrics)
+    limits: Limits = field(default_factory=lambda: Limits(CallLimits.unlimited(), None))
 
     def mcp_url(self, token: str) -> str:
         return f"{self.settings.public_url}/mcp/{token}"

@@ -35,6 +35,11 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
         "`sqlite:///path` or `postgresql://user:pass@host/db`.",
     ),
     (
+        "MISTRAL_MCP_DATABASE_URL_FILE",
+        "(none)",
+        "File holding the database URL (a Docker/Kubernetes secret); `MISTRAL_MCP_DATABASE_URL` wins.",
+    ),
+    (
         "MISTRAL_MCP_ENCRYPTION_KEYS",
         "(generated file)",
         "Comma-separated base64 32-byte keys; the first encrypts, all decrypt.",
@@ -75,6 +80,11 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ("MISTRAL_MCP_METRICS_TOKEN", "(none)", "If set, `GET /metrics` requires `Authorization: Bearer <token>`."),
     ("MISTRAL_MCP_OAUTH_ENABLED", "true", "Serve OAuth 2.1 on `/mcp` (needs an https public URL, or loopback)."),
     ("MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", "false", "Fetch client metadata documents from loopback (tests only)."),
+    (
+        "MISTRAL_MCP_TOKEN_CACHE_SECONDS",
+        "1",
+        "Reuse a resolved connection token this long (0 to 1 s; 0 = off): revocation reaches every replica within it.",
+    ),
 )
 
 
@@ -91,6 +101,14 @@ def _as_bool(name: str, value: str) -> bool:
     raise ConfigError(f"{name} must be true or false, got {value!r}")
 
 
+def _token_cache_seconds(value: str) -> float:
+    seconds = float(_as_number("MISTRAL_MCP_TOKEN_CACHE_SECONDS", value, float, 0))
+    if seconds > 1:
+        # More would break the promise that a revoked URL dies everywhere within a second.
+        raise ConfigError(f"MISTRAL_MCP_TOKEN_CACHE_SECONDS must be at most 1, got {value!r}")
+    return seconds
+
+
 def _as_number(name: str, value: str, kind: type[int] | type[float], minimum: float) -> int | float:
     try:
         number = kind(value)
@@ -99,6 +117,15 @@ def _as_number(name: str, value: str, kind: type[int] | type[float], minimum: fl
     if number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value!r}")
     return number
+
+
+def _read_secret(name: str, path: str) -> str:
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read {path}: {exc.strerror}") from None
 
 
 def _redis_url(value: str) -> str:
@@ -148,13 +175,14 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "auto"
     auto_migrate: bool = True
-    shutdown_grace_seconds: float = 30.0
+    shutdown_grace_seconds: int = 30
     rate_limit_per_minute: int = 120
     max_concurrent_calls: int = 10
     redis_url: str = field(default="", repr=False)
     metrics_token: str = field(default="", repr=False)
     oauth_enabled: bool = True
     oauth_cimd_allow_loopback: bool = False
+    token_cache_seconds: float = 1.0
 
     def __repr__(self) -> str:
         shown = []
@@ -221,7 +249,8 @@ class Settings:
             allowed_hosts=_split_csv(get("ALLOWED_HOSTS", "")),
             forwarded_allow_ips=_split_csv(get("FORWARDED_ALLOW_IPS", "")),
             data_dir=Path(get("DATA_DIR", "mistral-mcp-data")),
-            database_url=get("DATABASE_URL", ""),
+            database_url=get("DATABASE_URL", "")
+            or _read_secret("MISTRAL_MCP_DATABASE_URL_FILE", get("DATABASE_URL_FILE", "")),
             encryption_keys=_split_csv(get("ENCRYPTION_KEYS", "")),
             encryption_keys_file=Path(keys_file) if keys_file else None,
             upstream_url=get("UPSTREAM_URL", "https://api.mistral.ai").rstrip("/"),
@@ -252,8 +281,8 @@ class Settings:
             log_level=log_level,
             log_format=log_format,
             auto_migrate=_as_bool("MISTRAL_MCP_AUTO_MIGRATE", get("AUTO_MIGRATE", "true")),
-            shutdown_grace_seconds=float(
-                _as_number("MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS", "30"), float, 0)
+            shutdown_grace_seconds=int(
+                _as_number("MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS", "30"), int, 0)
             ),
             rate_limit_per_minute=int(
                 _as_number("MISTRAL_MCP_RATE_LIMIT_PER_MINUTE", get("RATE_LIMIT_PER_MINUTE", "120"), int, 0)
@@ -267,4 +296,5 @@ class Settings:
             oauth_cimd_allow_loopback=_as_bool(
                 "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", get("OAUTH_CIMD_ALLOW_LOOPBACK", "false")
             ),
+            token_cache_seconds=_token_cache_seconds(get("TOKEN_CACHE_SECONDS", "1")),
         )

@@ -38,6 +38,9 @@ class UsageRecorder:
         self._repository = repository
         self._interval = flush_interval
         self._pending: dict[tuple[str, str], _Counter] = {}
+        # One flush at a time: a flush that found nothing pending must still wait for the one
+        # writing, so "flush, then read" always sees every call recorded before the flush.
+        self._flushing = anyio.Lock()
 
     def record(self, connection_id: str, tool: str, *, error: bool, usage: Mapping[str, Any] | None) -> None:
         counter = self._pending.setdefault((connection_id, tool), _Counter())
@@ -48,6 +51,10 @@ class UsageRecorder:
         counter.last_used_at = datetime.now(UTC)
 
     async def flush(self) -> None:
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         pending, self._pending = self._pending, {}
         deltas = [
             UsageDelta(cid, tool, c.calls, c.errors, c.prompt_tokens, c.completion_tokens, c.last_used_at)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 _SQLITE_SCHEMES = {"sqlite", "sqlite+aiosqlite", "sqlite+pysqlite"}
@@ -56,6 +56,28 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def is_unavailable(error: BaseException) -> bool:
+    """True when a database call failed because the database cannot be reached or used right
+    now (down, refusing connections, connection lost, locked), not because the query is wrong."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def _connect_failures_are_operational(engine: AsyncEngine) -> None:
+    # asyncpg raises bare OSError (refused, unreachable) or its own errors while connecting,
+    # which SQLAlchemy passes through unwrapped; as the driver's OperationalError they surface
+    # as sqlalchemy.exc.OperationalError, like any other "database unavailable" failure.
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except dialect.loaded_dbapi.OperationalError:
+            raise
+        except Exception as exc:
+            raise dialect.loaded_dbapi.OperationalError(f"cannot connect to the database: {exc}") from exc
+
+
 def create_engine(url: str) -> AsyncEngine:
     """Create the process's engine; SQLite gets WAL and a busy timeout for concurrent writers."""
     async_url, connect_args = normalize_url(url)
@@ -74,7 +96,7 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         async_url,
         connect_args=connect_args,
         pool_size=10,
@@ -82,3 +104,5 @@ def create_engine(url: str) -> AsyncEngine:
         pool_pre_ping=True,
         pool_recycle=1800,
     )
+    _connect_failures_are_operational(engine)
+    return engine

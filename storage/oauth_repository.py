@@ -17,6 +17,10 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class StoredCode:
     client_id: str
@@ -125,9 +129,9 @@ class OAuthRepository:
             row.connection_id,
             row.params_json,
             row.family_id,
-            _aware(row.expires_at),
+            _as_utc(row.expires_at),
             _aware(row.used_at),
-        )  # type: ignore[arg-type]
+        )
 
     async def use_code(self, code_hash: str, at: datetime) -> bool:
         """Mark a code used; False when it already was (a replay)."""
@@ -167,7 +171,7 @@ class OAuthRepository:
             connection_id=row.connection_id,
             resource=row.resource,
             scopes=row.scopes,
-            expires_at=_aware(row.expires_at),  # type: ignore[arg-type]
+            expires_at=_as_utc(row.expires_at),
             used_at=_aware(row.used_at),
             revoked_at=_aware(row.revoked_at),
         )

@@ -48,6 +48,22 @@ class UsageDelta:
     last_used_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    connection_id: str
+    key_id: str
+    ciphertext: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Reencrypted:
+    connection_id: str
+    old_key_id: str
+    old_ciphertext: bytes
+    new_key_id: str
+    new_ciphertext: bytes
+
+
 _COLUMNS = (
     ConnectionRow.id,
     ConnectionRow.token_hash,
@@ -68,7 +84,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def _record(row: Row[Any]) -> ConnectionRecord:
+def _record(row: Row[Any] | Any) -> ConnectionRecord:
     return ConnectionRecord(
         id=row.id,
         token_hash=row.token_hash,
@@ -206,3 +222,42 @@ class ConnectionRepository:
         async with self._engine.connect() as conn:
             rows = await conn.execute(select(ConnectionRow.key_id, func.count()).group_by(ConnectionRow.key_id))
             return {key_id: count for key_id, count in rows}
+
+    # --- encryption key rotation (server.security.rotation) ---
+
+    async def keys_not_under(self, key_id: str, *, after: str, limit: int) -> list[StoredKey]:
+        """Stored keys encrypted under another key than `key_id`, in id order after `after`.
+
+        Paging by id (not by offset) keeps each batch one indexed range scan, and rows that
+        cannot be re-encrypted are stepped over instead of being selected again forever.
+        """
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(ConnectionRow.id, ConnectionRow.key_id, ConnectionRow.key_ciphertext)
+                .where(ConnectionRow.key_id != key_id, ConnectionRow.id > after)
+                .order_by(ConnectionRow.id)
+                .limit(limit)
+            )
+            return [StoredKey(row.id, row.key_id, bytes(row.key_ciphertext)) for row in rows]
+
+    async def replace_ciphertexts(self, changes: Iterable[Reencrypted]) -> int:
+        """Store each new ciphertext only if the row still holds the one it was made from.
+
+        A user who replaced their key meanwhile keeps their new key: that row is skipped.
+        Returns how many rows were changed. The key itself did not change, so neither
+        does `key_updated_at`.
+        """
+        changed = 0
+        async with self._engine.begin() as conn:
+            for change in changes:
+                result = await conn.execute(
+                    update(ConnectionRow)
+                    .where(
+                        ConnectionRow.id == change.connection_id,
+                        ConnectionRow.key_id == change.old_key_id,
+                        ConnectionRow.key_ciphertext == change.old_ciphertext,
+                    )
+                    .values(key_ciphertext=change.new_ciphertext, key_id=change.new_key_id)
+                )
+                changed += result.rowcount or 0
+        return changed

@@ -1,22 +1,69 @@
-"""Rate limits: per-connection tool-call limits and named limiters (e.g. sign-up per address).
+"""Rate limits: per-connection tool-call limits and named attempt limiters (e.g. sign-up).
 
 Counters live in Redis when `MISTRAL_MCP_REDIS_URL` is set, so every replica sees the same
 counts, and in this process otherwise. Redis trouble never stops the service: checks fail
-open (and are counted) until Redis answers again.
+open (counted and logged) until Redis answers again.
 """
 
-from server.limits.base import Decision, Lease, LimitStore, RateLimiter
-from server.limits.calls import CallLimits, Refusal
-from server.limits.memory import MemoryLimitStore
-from server.limits.redis_store import RedisLimitStore
+from __future__ import annotations
 
-__all__ = [
-    "CallLimits",
-    "Decision",
-    "Lease",
-    "LimitStore",
-    "MemoryLimitStore",
-    "RateLimiter",
-    "RedisLimitStore",
-    "Refusal",
-]
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from server.limits.calls import CallLimits, Refusal
+from server.limits.concurrency import MemoryConcurrency
+from server.limits.redis_store import RedisLimits
+from server.security.rate_limit import AttemptLimiter, Rate, SlidingWindowLimiter, Unlimited
+from server.settings import Settings, mask_url_password
+
+__all__ = ["CallLimits", "Limits", "Refusal", "build_limits"]
+
+# A shared concurrency slot outlives its call only if a replica dies mid-call; then it
+# expires after the longest a call can take (every retry timing out) plus a margin.
+_LEASE_MARGIN = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    calls: CallLimits
+    redis: RedisLimits | None
+
+    def attempt_limiter(self, name: str, rate: Rate | None) -> AttemptLimiter:
+        """A limiter for `rate` attempts per key, shared through Redis when there is one."""
+        if rate is None:
+            return Unlimited()
+        return self.redis.limiter(name, rate) if self.redis is not None else SlidingWindowLimiter(rate)
+
+    async def aclose(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+def build_limits(
+    settings: Settings,
+    *,
+    on_refusal: Callable[[Refusal], None],
+    on_redis_failure: Callable[[str], None],
+    on_fail_open: Callable[[], None],
+) -> Limits:
+    redis = (
+        RedisLimits(
+            settings.redis_url,
+            on_failure=on_redis_failure,
+            on_fail_open=on_fail_open,
+            shown_url=mask_url_password(settings.redis_url),
+        )
+        if settings.redis_url
+        else None
+    )
+    per_minute = Rate(settings.rate_limit_per_minute, 60.0) if settings.rate_limit_per_minute > 0 else None
+    limits = Limits(CallLimits.unlimited(), redis)
+    calls = CallLimits(
+        limits.attempt_limiter("calls", per_minute),
+        settings.rate_limit_per_minute,
+        redis if redis is not None else MemoryConcurrency(),
+        settings.max_concurrent_calls,
+        lease_seconds=settings.upstream_timeout * (settings.upstream_max_retries + 1) + _LEASE_MARGIN,
+        on_refusal=on_refusal,
+    )
+    return Limits(calls, redis)

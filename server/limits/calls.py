@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import anyio
 
-from server.limits.base import Lease, LimitStore, NoLease, RateLimiter
+from server.limits.concurrency import ConcurrencyLimiter, Lease, NoLease
+from server.security.rate_limit import AttemptLimiter, Unlimited
 
-_PERIOD = 60.0
-# A running call's concurrency slot is only retried after this long, whatever the limit.
+# A refused concurrent call is told to retry after this long: we cannot know when a slot frees.
 _CONCURRENT_RETRY_AFTER = 1.0
 
 
@@ -24,58 +24,60 @@ class Refusal:
     message: str
 
 
-def _seconds(value: float) -> int:
-    return max(1, math.ceil(value))
-
-
 class CallLimits:
     def __init__(
         self,
-        store: LimitStore,
+        per_minute: AttemptLimiter,
+        per_minute_count: int,
+        concurrency: ConcurrencyLimiter | None,
+        max_concurrent: int,
         *,
-        per_minute: int,
-        concurrent: int,
         lease_seconds: float,
         on_refusal: Callable[[Refusal], None] = lambda _refusal: None,
     ) -> None:
-        self._store = store
-        self._per_minute = RateLimiter(store, "calls", per_minute, _PERIOD)
-        self._concurrent = concurrent
+        self._per_minute = per_minute
+        self._per_minute_count = per_minute_count
+        self._concurrency = concurrency if max_concurrent > 0 else None
+        self._max_concurrent = max_concurrent
         self._lease_seconds = lease_seconds
         self._on_refusal = on_refusal
 
+    @classmethod
+    def unlimited(cls) -> CallLimits:
+        return cls(Unlimited(), 0, None, 0, lease_seconds=0)
+
     async def _slot(self, connection_id: str) -> Lease | None:
-        if self._concurrent == 0:
+        if self._concurrency is None:
             return NoLease()
-        return await self._store.acquire("running", connection_id, self._concurrent, self._lease_seconds)
+        return await self._concurrency.acquire(connection_id, self._max_concurrent, self._lease_seconds)
+
+    def _refuse(self, limit: str, retry_after: float, message: str) -> Refusal:
+        refusal = Refusal(limit, retry_after, message)
+        self._on_refusal(refusal)
+        return refusal
 
     @asynccontextmanager
     async def admit(self, connection_id: str) -> AsyncIterator[Refusal | None]:
         """Yields None when the call may run (its slot is held until the block ends), else why not."""
         lease = await self._slot(connection_id)
         if lease is None:
-            refusal = Refusal(
+            yield self._refuse(
                 "concurrent",
                 _CONCURRENT_RETRY_AFTER,
-                f"Too many tool calls at once on this connection (the limit is {self._concurrent} running "
-                f"at the same time). Retry in {_seconds(_CONCURRENT_RETRY_AFTER)} second(s), or wait for "
-                "one of your running calls to finish.",
+                f"Too many tool calls at once on this connection (at most {self._max_concurrent} may run "
+                f"at the same time). Retry in {math.ceil(_CONCURRENT_RETRY_AFTER)} second(s), or when one "
+                "of your running calls has finished.",
             )
-            self._on_refusal(refusal)
-            yield refusal
             return
         try:
-            decision = await self._per_minute.check(connection_id)
-            if not decision.allowed:
-                wait = _seconds(decision.retry_after)
-                refusal = Refusal(
+            wait = await self._per_minute.check(connection_id)
+            if wait is not None:
+                yield self._refuse(
                     "per_minute",
-                    decision.retry_after,
-                    f"Rate limit reached for this connection ({self._per_minute.limit} tool calls per minute). "
-                    f"Retry in {wait} second(s).",
+                    wait,
+                    f"Rate limit reached for this connection ({self._per_minute_count} tool calls per minute). "
+                    f"Retry in {max(1, math.ceil(wait))} second(s).",
                 )
-                self._on_refusal(refusal)
-                yield refusal
                 return
             yield None
         finally:

@@ -1,7 +1,7 @@
-"""Limit counters in Redis, shared by every replica, failing open when Redis is unreachable.
+"""Limits kept in Redis, shared by every replica, failing open when Redis is unreachable.
 
-Each check is one Lua script, so it is atomic across replicas and costs one round trip;
-the scripts read Redis's own clock, so replica clocks do not have to agree.
+Each check is one Lua script, so it is atomic across replicas and costs one round trip; the
+scripts read Redis's own clock, so replica clocks need not agree.
 
 When Redis fails, the check is allowed (the service keeps serving), the failure is counted
 and logged once per outage, and Redis is left alone for a few seconds instead of paying a
@@ -22,7 +22,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from server.limits.base import ALLOWED, Decision, Lease, NoLease
+from server.limits.concurrency import Lease, NoLease
+from server.security.rate_limit import Rate
 
 logger = logging.getLogger(__name__)
 
@@ -30,54 +31,46 @@ _KEY_PREFIX = "mmcp:limit:"
 _TIMEOUT = 0.5  # seconds; a limit check must never be what makes a call slow
 _PAUSE_AFTER_FAILURE = 5.0
 
-# GCRA: ARGV = period ms, emission interval ms. Returns -1 when allowed, else ms to wait.
+# Sliding window log: members are attempts scored by their time. ARGV = count, period ms, member.
+# Returns -1 when the attempt is allowed (and counted), else ms until the oldest one leaves the window.
 _HIT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local period = tonumber(ARGV[1])
-local tat = tonumber(redis.call('GET', KEYS[1]))
-if not tat or tat < now then tat = now end
-local new_tat = tat + tonumber(ARGV[2])
-if new_tat - now > period then return new_tat - now - period end
-redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
+local start = now - tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', start)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(tonumber(oldest[2]) - start, 1)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return -1
 """
 
-# Leases are sorted-set members scored by their expiry. ARGV = limit, lease ms, member.
+# Leases are members scored by their expiry. ARGV = limit, lease ms, member. Returns 1 if granted.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 """
 
 T = TypeVar("T")
 
 
-class _RedisLease:
-    def __init__(self, store: RedisLimitStore, key: str, member: str) -> None:
-        self._store = store
-        self._key = key
-        self._member = member
-        self._held = True
+class RedisLimits:
+    """The Redis connection behind shared attempt limiters and concurrency leases."""
 
-    async def release(self) -> None:
-        if self._held:
-            self._held = False
-            await self._store.release(self._key, self._member)
-
-
-class RedisLimitStore:
     def __init__(
         self,
         url: str,
         *,
         on_failure: Callable[[str], None] = lambda _operation: None,
         on_fail_open: Callable[[], None] = lambda: None,
-        shown_url: str = "",
+        shown_url: str = "Redis",
     ) -> None:
         self._redis: Redis = Redis.from_url(
             url,
@@ -90,7 +83,7 @@ class RedisLimitStore:
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._on_failure = on_failure
         self._on_fail_open = on_fail_open
-        self._shown_url = shown_url or "Redis"
+        self._shown_url = shown_url
         self._paused_until = 0.0
         self._down = False
 
@@ -122,19 +115,22 @@ class RedisLimitStore:
         """True if Redis answers; a failure is logged and counted like any other."""
         return bool(await self._guarded("ping", self._redis.ping, False))
 
-    async def hit(self, bucket: str, key: str, limit: int, period: float) -> Decision:
-        period_ms = max(1, math.ceil(period * 1000))
-        interval_ms = max(1, math.ceil(period_ms / limit))
-        redis_key = f"{_KEY_PREFIX}{bucket}:{key}"
+    def limiter(self, name: str, rate: Rate) -> RedisAttemptLimiter:
+        return RedisAttemptLimiter(self, name, rate)
+
+    async def hit(self, name: str, key: str, rate: Rate) -> float | None:
+        redis_key = f"{_KEY_PREFIX}{name}:{key}"
+        period_ms = max(1, math.ceil(rate.period * 1000))
+        member = secrets.token_hex(8)
 
         def run() -> Awaitable[Any]:
-            return self._hit(keys=[redis_key], args=[period_ms, interval_ms])
+            return self._hit(keys=[redis_key], args=[rate.count, period_ms, member])
 
-        wait_ms = await self._guarded("hit", run, -1)
-        return ALLOWED if int(wait_ms) < 0 else Decision(False, int(wait_ms) / 1000)
+        wait_ms = int(await self._guarded("hit", run, -1))
+        return None if wait_ms < 0 else wait_ms / 1000
 
-    async def acquire(self, bucket: str, key: str, limit: int, lease_seconds: float) -> Lease | None:
-        redis_key = f"{_KEY_PREFIX}{bucket}:{key}"
+    async def acquire(self, key: str, limit: int, lease_seconds: float) -> Lease | None:
+        redis_key = f"{_KEY_PREFIX}running:{key}"
         member = secrets.token_hex(8)
         lease_ms = max(1, math.ceil(lease_seconds * 1000))
 
@@ -152,3 +148,29 @@ class RedisLimitStore:
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+
+
+class RedisAttemptLimiter:
+    """`AttemptLimiter` (server.security.rate_limit) shared by every replica: any `rate.count`
+    attempts in `rate.period` seconds per key; refused attempts are not counted."""
+
+    def __init__(self, limits: RedisLimits, name: str, rate: Rate) -> None:
+        self._limits = limits
+        self.name = name
+        self.rate = rate
+
+    async def check(self, key: str) -> float | None:
+        return await self._limits.hit(self.name, key, self.rate)
+
+
+class _RedisLease:
+    def __init__(self, limits: RedisLimits, redis_key: str, member: str) -> None:
+        self._limits = limits
+        self._key = redis_key
+        self._member = member
+        self._held = True
+
+    async def release(self) -> None:
+        if self._held:
+            self._held = False
+            await self._limits.release(self._key, self._member)

@@ -21,7 +21,9 @@ async def metrics(request: Request) -> Response:
         given = bearer_token(request) or ""
         if not hmac.compare_digest(given.encode(), expected.encode()):
             return error_response(
-                401, "unauthorized", "Metrics need `Authorization: Bearer <MISTRAL_MCP_METRICS_TOKEN>`.",
+                401,
+                "unauthorized",
+                "Metrics need `Authorization: Bearer <MISTRAL_MCP_METRICS_TOKEN>`.",
                 {"WWW-Authenticate": "Bearer"},
             )
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -25,10 +25,13 @@ from server.limits.calls import Refusal
 _HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Path words of Mistral's API; any other segment (file ids, job ids, model names) becomes {id}.
 _UPSTREAM_WORDS = frozenset(
-    "v1 chat completions fim embeddings moderations classifications models files content url signed-url "
-    "fine_tuning jobs start cancel batch agents ocr audio transcriptions speech voices conversations "
-    "libraries documents archive unarchive restart stream history messages versions status text_content "
-    "tools".split()
+    {
+        *("v1", "chat", "completions", "fim", "embeddings", "moderations", "classifications", "models"),
+        *("files", "content", "url", "signed-url", "fine_tuning", "jobs", "start", "cancel", "batch"),
+        *("agents", "ocr", "audio", "transcriptions", "speech", "voices", "conversations", "libraries"),
+        *("documents", "archive", "unarchive", "restart", "stream", "history", "messages", "versions"),
+        *("status", "text_content", "tools"),
+    }
 )
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160)
 
@@ -60,10 +63,17 @@ class Metrics:
         )
         self.http_in_flight = Gauge("mistral_mcp_http_requests_in_flight", "HTTP requests being answered.", registry=r)
         self.tool_calls = Counter(
-            "mistral_mcp_tool_calls", "MCP tool calls by outcome (ok, error, rate_limited).", ["tool", "outcome"], registry=r
+            "mistral_mcp_tool_calls",
+            "MCP tool calls by outcome (ok, error, rate_limited).",
+            ["tool", "outcome"],
+            registry=r,
         )
         self.tool_duration = Histogram(
-            "mistral_mcp_tool_call_duration_seconds", "Tool call duration.", ["tool"], buckets=_LATENCY_BUCKETS, registry=r
+            "mistral_mcp_tool_call_duration_seconds",
+            "Tool call duration.",
+            ["tool"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.tool_calls_in_flight = Gauge("mistral_mcp_tool_calls_in_flight", "Tool calls running.", registry=r)
         self.upstream_streams_in_flight = Gauge(

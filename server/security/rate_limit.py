@@ -93,10 +93,6 @@ class SlidingWindowLimiter:
         self._attempts = {k: v for k, v in self._attempts.items() if v and v[-1] > window_start}
 
 
-def build_limiter(rate: Rate | None) -> AttemptLimiter:
-    return SlidingWindowLimiter(rate) if rate is not None else Unlimited()
-
-
 def retry_after_header(seconds: float) -> str:
     """Whole seconds for `Retry-After`, rounded up so a client that obeys it is let in."""
     return str(max(1, math.ceil(seconds)))

@@ -1,8 +1,36 @@
 """MCP tools, one module per tool family; `build_registry` assembles them."""
 
-from server.tools import chat, embeddings, fim, moderation
+from server.tools import (
+    agents,
+    batch,
+    chat,
+    classifiers,
+    embeddings,
+    file_content,
+    files,
+    fim,
+    fine_tuning,
+    models,
+    moderation,
+    ocr,
+)
 from server.tools.registry import ToolRegistry
 
 
 def build_registry() -> ToolRegistry:
-    return ToolRegistry([*chat.TOOLS, *embeddings.TOOLS, *fim.TOOLS, *moderation.TOOLS])
+    return ToolRegistry(
+        [
+            *chat.TOOLS,
+            *embeddings.TOOLS,
+            *fim.TOOLS,
+            *moderation.TOOLS,
+            *classifiers.TOOLS,
+            *agents.TOOLS,
+            *models.TOOLS,
+            *file_content.TOOLS,
+            *files.TOOLS,
+            *fine_tuning.TOOLS,
+            *batch.TOOLS,
+            *ocr.TOOLS,
+        ]
+    )

@@ -90,11 +90,6 @@ GET_INPUT = s.object_schema(
     required=["agent_id"],
 )
 
-COMPLETION_OUTPUT: s.Schema = {
-    "type": "object",
-    "properties": {"choices": {"type": "array", "items": {"type": "object"}}, "usage": {"type": "object"}},
-    "required": ["choices"],
-}
 _AGENT: s.Schema = {
     "type": "object",
     "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "model": {"type": "string"}},
@@ -128,7 +123,9 @@ async def run_agent_complete(call: ToolCall) -> ToolOutput:
 
 def _agent_line(agent: dict[str, Any]) -> str:
     about = f" — {agent['description']}" if agent.get("description") else ""
-    return f"- {agent.get('id')}: {agent.get('name')} (model {agent.get('model')}, version {agent.get('version')}){about}"
+    return (
+        f"- {agent.get('id')}: {agent.get('name')} (model {agent.get('model')}, version {agent.get('version')}){about}"
+    )
 
 
 async def run_list_agents(call: ToolCall) -> ToolOutput:
@@ -171,7 +168,7 @@ TOOLS = (
             "structuredContent holds the full response with usage. Streams progress when the client asks for it."
         ),
         input_schema=COMPLETE_INPUT,
-        output_schema=COMPLETION_OUTPUT,
+        output_schema=s.COMPLETION_OUTPUT,
         run=run_agent_complete,
         endpoint="POST /v1/agents/completions",
     ),

@@ -142,6 +142,7 @@ TOOLS = (
             f"Mistral response including usage. Default model: {DEFAULT_CHAT_MODEL}."
         ),
         input_schema=CHAT_INPUT,
+        output_schema=s.COMPLETION_OUTPUT,
         run=run_chat,
         endpoint="POST /v1/chat/completions",
     ),
@@ -155,6 +156,7 @@ TOOLS = (
             "function to force it. The calls are returned, not executed. structuredContent holds the full response."
         ),
         input_schema=FUNCTION_CALL_INPUT,
+        output_schema=s.COMPLETION_OUTPUT,
         run=run_function_call,
         endpoint="POST /v1/chat/completions",
     ),

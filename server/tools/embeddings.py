@@ -30,6 +30,17 @@ EMBED_INPUT = s.object_schema(
 )
 
 
+EMBED_OUTPUT: s.Schema = {
+    "type": "object",
+    "properties": {
+        "model": {"type": "string"},
+        "data": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": "integer"}}}},
+        "usage": {"type": "object"},
+    },
+    "required": ["data"],
+}
+
+
 def _preview(item: dict[str, Any], text: str | None) -> str:
     vector = item.get("embedding")
     label = f" {text[:40]!r}" if text is not None else ""
@@ -67,6 +78,7 @@ TOOLS = (
             f"structuredContent holds the full vectors. Default model: {DEFAULT_EMBED_MODEL}."
         ),
         input_schema=EMBED_INPUT,
+        output_schema=EMBED_OUTPUT,
         run=run_embed,
         endpoint="POST /v1/embeddings",
         read_only=True,

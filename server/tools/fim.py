@@ -58,6 +58,7 @@ TOOLS = (
             f"structuredContent holds the full response. Default model: {DEFAULT_FIM_MODEL}."
         ),
         input_schema=FIM_INPUT,
+        output_schema=s.COMPLETION_OUTPUT,
         run=run_code_complete,
         endpoint="POST /v1/fim/completions",
     ),

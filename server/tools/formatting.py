@@ -58,6 +58,5 @@ def completion_text(response: dict[str, Any]) -> str:
 
 
 def usage_of(response: Any) -> dict[str, Any] | None:
-    if isinstance(response, dict) and isinstance(response.get("usage"), dict):
-        return response["usage"]
-    return None
+    usage = response.get("usage") if isinstance(response, dict) else None
+    return usage if isinstance(usage, dict) else None

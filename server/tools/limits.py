@@ -84,7 +84,8 @@ def fit_result(text: str, structured: dict[str, Any] | None, other_chars: int = 
 
     `other_chars` is what the tool's other content blocks (embedded files) already use.
     """
-    budget = MAX_RESULT_CHARS - _RESERVE - other_chars
+    # Tools bound their other blocks well below the limit; the floor is a guard, not a plan.
+    budget = max(MAX_RESULT_CHARS - _RESERVE - other_chars, _MIN_FRAGMENT * 10)
     structured_size = json_size(structured) if structured is not None else 0
     if len(text) + structured_size <= budget:
         return text, structured

@@ -24,6 +24,13 @@ MODERATE_INPUT = s.object_schema(
 )
 
 
+MODERATE_OUTPUT: s.Schema = {
+    "type": "object",
+    "properties": {"model": {"type": "string"}, "results": {"type": "array", "items": {"type": "object"}}},
+    "required": ["results"],
+}
+
+
 def _result_line(position: int, result: dict[str, Any]) -> str:
     categories = result.get("categories") or {}
     scores = result.get("category_scores") or {}
@@ -63,6 +70,7 @@ TOOLS = (
             "(POST /v1/moderations or /v1/chat/moderations); structuredContent holds the full response."
         ),
         input_schema=MODERATE_INPUT,
+        output_schema=MODERATE_OUTPUT,
         run=run_moderate,
         endpoint="POST /v1/moderations, POST /v1/chat/moderations",
         read_only=True,

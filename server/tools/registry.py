@@ -31,6 +31,8 @@ __all__ = ["ProgressFn", "ToolCall", "ToolOutput", "ToolRegistry", "ToolSpec", "
 
 # Claude gives a tool call 300 s; ending a little earlier lets us say why instead of vanishing.
 TOOL_DEADLINE = 280.0
+# After the deadline a stream gets this long to end itself, with the text it has so far.
+DEADLINE_GRACE = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,8 +235,7 @@ class ToolRegistry:
             call = ToolCall(
                 self.validate(spec.name, arguments), upstream, api_key, progress, time.monotonic() + TOOL_DEADLINE
             )
-            # The grace lets a stream past its deadline end itself, with the text it has so far.
-            with anyio.fail_after(TOOL_DEADLINE + 5):
+            with anyio.fail_after(TOOL_DEADLINE + DEADLINE_GRACE):
                 output = await spec.run(call)
         except UpstreamStreamBroken as exc:
             partial = f"\n\nReceived before the break:\n{exc.partial_text}" if exc.partial_text else ""
@@ -249,11 +250,15 @@ class ToolRegistry:
             ), None
         except Exception:
             logger.exception("tool %s failed unexpectedly", spec.name)
-            return error_result(f"{spec.name} failed because of an internal error; it has been logged. Try again."), None
+            return error_result(
+                f"{spec.name} failed because of an internal error; it has been logged. Try again."
+            ), None
         return _result(output), output
 
 
 def _content_chars(block: types.ContentBlock) -> int:
+    if isinstance(block, types.TextContent):
+        return len(block.text)
     if isinstance(block, types.EmbeddedResource):
         resource = block.resource
         return len(resource.text if isinstance(resource, types.TextResourceContents) else resource.blob)

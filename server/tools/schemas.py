@@ -181,6 +181,22 @@ DATE_TIME: Schema = {
 }
 
 
+# Output schemas stay loose: the SDK client rejects a result that does not match, and Mistral adds fields.
+COMPLETION_OUTPUT: Schema = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "model": {"type": "string"},
+        "choices": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"index": {"type": "integer"}, "message": {"type": "object"}}},
+        },
+        "usage": {"type": "object"},
+    },
+    "required": ["choices"],
+}
+
+
 def page_size(default: int | None, maximum: int, note: str = "") -> Schema:
     schema: Schema = {"type": "integer", "minimum": 1, "maximum": maximum, "description": f"Items per page.{note}"}
     if default is not None:

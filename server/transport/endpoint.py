@@ -17,6 +17,7 @@ from server.connections import AuthenticatedConnection
 from server.errors import CryptoError
 from server.oauth.routes import resource_metadata_url
 from server.services import Services
+from server.transport.json_errors import json_errors
 from server.transport.mcp_server import CONNECTION_SCOPE_KEY
 from server.web.responses import error_response, unauthorized
 
@@ -46,7 +47,7 @@ class McpEndpoint:
         if response is not None:
             await response(scope, receive, send)
             return
-        await services.mcp_sessions.handle_request(scope, receive, send)
+        await services.mcp_sessions.handle_request(scope, receive, json_errors(send))
 
     async def _authenticate(
         self, services: Services, scope: Scope, path_token: str | None, bearer: str | None

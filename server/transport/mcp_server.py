@@ -20,15 +20,27 @@ logger = logging.getLogger(__name__)
 CONNECTION_SCOPE_KEY = "mistral_mcp.connection"
 
 INSTRUCTIONS = (
-    "Tools for the Mistral AI API, called with the user's own Mistral key: chat completions, "
-    "function calling, embeddings, Codestral code completion and moderation. Each tool's result "
-    "has readable text and the full Mistral response in structuredContent."
+    "Tools for the Mistral AI API, called with the user's own Mistral key: chat completions, function "
+    "calling, embeddings, Codestral code completion, moderation and classification, agents, models, "
+    "files, fine-tuning jobs, batch jobs and OCR. Use mistral_list_models to find a model id and "
+    "mistral_list_agents for an agent id. Upload data with mistral_upload_file before fine-tuning, batch "
+    "or OCR of a file; run fine-tuning with dry_run first to see the cost. Delete and cancel tools cannot "
+    "be undone. Each result has readable text and the full Mistral response in structuredContent; lists "
+    "come a page at a time and the text says how to get the next page or file window."
 )
 
 
 def _request_parts(ctx: ServerRequestContext[Any, Any]) -> tuple[Services, AuthenticatedConnection]:
     request = ctx.request
+    if request is None:
+        raise KeyError(CONNECTION_SCOPE_KEY)
     return request.state.services, request.scope[CONNECTION_SCOPE_KEY]
+
+
+def _request_id(ctx: ServerRequestContext[Any, Any]) -> str | None:
+    # Set by the access-log middleware, which also logs it: the two lines can be joined.
+    request_id = getattr(ctx.request.state, "request_id", None) if ctx.request is not None else None
+    return request_id if isinstance(request_id, str) else None
 
 
 def _progress_fn(ctx: ServerRequestContext[Any, Any]) -> ProgressFn | None:
@@ -55,27 +67,48 @@ def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
         except (AttributeError, KeyError):
             logger.error("tools/call reached the SDK without an authenticated connection")
             return error_result("This request is not authenticated; use your personal MCP URL.")
+        # Only registry names become log fields and metric labels, never what the client typed.
+        tool = params.name if params.name in registry else "unknown"
+        fields = {"tool": tool, "connection_id": connection.id, "request_id": _request_id(ctx)}
+        async with services.limits.calls.admit(connection.id) as refusal:
+            if refusal is not None:
+                services.metrics.tool_calls.labels(tool, "rate_limited").inc()
+                logger.info(
+                    "tool call refused by a rate limit",
+                    extra={**fields, "outcome": "rate_limited", "limit": refusal.limit},
+                )
+                return error_result(refusal.message)
+            return await run_tool(ctx, params, services, connection, fields)
+
+    async def run_tool(
+        ctx: ServerRequestContext[Any, Any],
+        params: types.CallToolRequestParams,
+        services: Services,
+        connection: AuthenticatedConnection,
+        fields: dict[str, Any],
+    ) -> types.CallToolResult:
+        metrics = services.metrics
         started = time.perf_counter()
-        result, output = await registry.call(
-            params.name,
-            params.arguments if params.arguments is not None else {},
-            upstream=services.upstream,
-            api_key=connection.api_key,
-            progress=_progress_fn(ctx),
-        )
+        metrics.tool_calls_in_flight.inc()
+        try:
+            result, output = await registry.call(
+                params.name,
+                params.arguments if params.arguments is not None else {},
+                upstream=services.upstream,
+                api_key=connection.api_key,
+                progress=_progress_fn(ctx),
+            )
+        finally:
+            metrics.tool_calls_in_flight.dec()
+        elapsed = time.perf_counter() - started
+        outcome = "error" if result.is_error else "ok"
+        metrics.tool_calls.labels(fields["tool"], outcome).inc()
+        metrics.tool_duration.labels(fields["tool"]).observe(elapsed)
         if params.name in registry:
             services.usage.record(
                 connection.id, params.name, error=bool(result.is_error), usage=output.usage if output else None
             )
-        logger.info(
-            "tool call",
-            extra={
-                "tool": params.name if params.name in registry else "unknown",
-                "connection_id": connection.id,
-                "outcome": "error" if result.is_error else "ok",
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            },
-        )
+        logger.info("tool call", extra={**fields, "outcome": outcome, "duration_ms": round(elapsed * 1000, 1)})
         return result
 
     server: Server[Any] = Server(

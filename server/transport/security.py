@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.settings import Settings
+from server.web.responses import error_response
 
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 _LOOPBACK_OR_ANY = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""}
@@ -51,3 +55,36 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
         allowed_hosts=sorted(hosts),
         allowed_origins=sorted(origins),
     )
+
+
+def _refusal(sdk_status: int) -> Response:
+    # The SDK refuses in plain text; clients get our one error shape instead.
+    if sdk_status == 421:
+        return error_response(
+            421, "misdirected_request", "This server does not answer for that host name; use the URL you were given."
+        )
+    if sdk_status == 403:
+        return error_response(403, "forbidden_origin", "Requests from web pages on other sites are refused.")
+    return error_response(
+        415, "unsupported_media_type", "MCP requests are JSON: send them with Content-Type: application/json."
+    )
+
+
+class TransportGuard:
+    """Host, Origin and Content-Type checks in front of the MCP endpoint, before any token lookup.
+
+    Same rules as the SDK applies again inside (`transport_security`), answered in our error shape.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.checker = TransportSecurityMiddleware(transport_security(settings))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope)
+            refused = await self.checker.validate_request(request, is_post=request.method == "POST")
+            if refused is not None:
+                await _refusal(refused.status_code)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -7,6 +7,7 @@ A read timeout is not retried: the request may have been processed (and billed).
 
 from __future__ import annotations
 
+import json as jsonlib  # `json` is the name of a request-body parameter below
 import logging
 import random
 import time
@@ -50,9 +51,7 @@ class UpstreamResponse:
     content: bytes
 
     def json(self) -> Any:
-        import json
-
-        return json.loads(self.content) if self.content else None
+        return jsonlib.loads(self.content) if self.content else None
 
 
 class MistralClient:
@@ -90,7 +89,8 @@ class MistralClient:
             return None
         if retry_after is not None:
             return retry_after if retry_after <= self._max_wait else None
-        return min(self._max_wait, _BACKOFF_BASE * 2 ** (attempt - 1) * self._random.uniform(0.5, 1.5))
+        jitter: float = self._random.uniform(0.5, 1.5)
+        return min(self._max_wait, _BACKOFF_BASE * 2.0 ** (attempt - 1) * jitter)
 
     def _build(
         self,

@@ -12,6 +12,7 @@ from server.services import Services
 from server.transport.endpoint import bearer_token
 from server.web.bodies import read_json_object
 from server.web.responses import unauthorized
+from server.web.signup_guard import check_signup_rate
 from storage.repository import ConnectionRecord
 
 
@@ -49,6 +50,7 @@ async def describe(services: Services, record: ConnectionRecord) -> dict[str, An
 
 async def create_connection(request: Request) -> Response:
     services = _services(request)
+    await check_signup_rate(request)
     body = await read_json_object(request, services.settings.max_api_body_bytes, {"api_key"})
     created = await services.connections.create(body.get("api_key"))
     return JSONResponse(

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.errors import ApiError
+from storage.database import is_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,23 @@ async def api_error_handler(_request: Request, exc: Exception) -> Response:
 async def http_exception_handler(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = {404: "No such page or endpoint.", 405: "Method not allowed here."}.get(exc.status_code, str(exc.detail))
-    return error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), message, exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), message, headers)
+
+
+DATABASE_UNAVAILABLE_MESSAGE = "The database is unreachable right now; nothing was changed. Try again shortly."
+
+
+def database_unavailable() -> JSONResponse:
+    return error_response(503, "database_unavailable", DATABASE_UNAVAILABLE_MESSAGE, {"Retry-After": "5"})
+
+
+async def database_error_handler(request: Request, exc: Exception) -> Response:
+    """An outage is a 503 the client can retry; any other database error is our bug (500)."""
+    if not is_unavailable(exc):
+        return await internal_error_handler(request, exc)
+    logger.warning("database unreachable while serving a request (%s)", type(exc).__name__)
+    return database_unavailable()
 
 
 async def internal_error_handler(_request: Request, _exc: Exception) -> Response:

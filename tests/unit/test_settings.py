@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from server.errors import ConfigError
+from server.security.rate_limit import Rate
 from server.settings import SETTINGS_DOC, Settings
 
 
@@ -24,8 +25,10 @@ def test_every_documented_variable_is_read() -> None:
     env = {
         "MISTRAL_MCP_PUBLIC_URL": "https://mcp.example.com/",
         "MISTRAL_MCP_ALLOWED_HOSTS": "a.example.com, b.example.com",
+        "MISTRAL_MCP_FORWARDED_ALLOW_IPS": "10.0.0.1, 10.0.0.2",
         "MISTRAL_MCP_DATA_DIR": "/tmp/x",
         "MISTRAL_MCP_DATABASE_URL": "postgresql://u:p@db/x",
+        "MISTRAL_MCP_DATABASE_URL_FILE": "/run/secrets/not-read-when-the-url-is-set",
         "MISTRAL_MCP_ENCRYPTION_KEYS": "k1,k2",
         "MISTRAL_MCP_ENCRYPTION_KEYS_FILE": "/run/secrets/keys",
         "MISTRAL_MCP_UPSTREAM_URL": "http://fake:1/",
@@ -36,16 +39,18 @@ def test_every_documented_variable_is_read() -> None:
         "MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS": "50",
         "MISTRAL_MCP_MAX_MCP_BODY_BYTES": "2048",
         "MISTRAL_MCP_MAX_API_BODY_BYTES": "4096",
+        "MISTRAL_MCP_SIGNUP_RATE_LIMIT": "5/hour",
         "MISTRAL_MCP_LOG_LEVEL": "debug",
         "MISTRAL_MCP_LOG_FORMAT": "text",
         "MISTRAL_MCP_AUTO_MIGRATE": "false",
-        "MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS": "7.5",
+        "MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS": "7",
         "MISTRAL_MCP_RATE_LIMIT_PER_MINUTE": "0",
         "MISTRAL_MCP_MAX_CONCURRENT_CALLS": "3",
         "MISTRAL_MCP_REDIS_URL": "redis://:pw@cache:6379/1",
         "MISTRAL_MCP_METRICS_TOKEN": "scrape-secret",
         "MISTRAL_MCP_OAUTH_ENABLED": "false",
         "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK": "true",
+        "MISTRAL_MCP_TOKEN_CACHE_SECONDS": "0.5",
         "MISTRAL_MCP_HOST": "0.0.0.0",
         "MISTRAL_MCP_PORT": "8080",
     }
@@ -53,6 +58,8 @@ def test_every_documented_variable_is_read() -> None:
     s = Settings.from_env(env)
     assert s.public_url == "https://mcp.example.com"
     assert s.allowed_hosts == ("a.example.com", "b.example.com")
+    assert s.forwarded_allow_ips == ("10.0.0.1", "10.0.0.2")
+    assert s.signup_rate_limit == Rate(5, 3600.0)
     assert s.encryption_keys == ("k1", "k2")
     assert s.encryption_keys_file == Path("/run/secrets/keys")
     assert s.upstream_url == "http://fake:1"
@@ -61,9 +68,10 @@ def test_every_documented_variable_is_read() -> None:
     assert (s.max_mcp_body_bytes, s.max_api_body_bytes) == (2048, 4096)
     assert (s.log_level, s.log_format, s.auto_migrate) == ("DEBUG", "text", False)
     assert (s.host, s.port) == ("0.0.0.0", 8080)
-    assert (s.shutdown_grace_seconds, s.rate_limit_per_minute, s.max_concurrent_calls) == (7.5, 0, 3)
+    assert (s.shutdown_grace_seconds, s.rate_limit_per_minute, s.max_concurrent_calls) == (7, 0, 3)
     assert (s.redis_url, s.metrics_token) == ("redis://:pw@cache:6379/1", "scrape-secret")
     assert (s.oauth_enabled, s.oauth_cimd_allow_loopback) == (False, True)
+    assert s.token_cache_seconds == 0.5
 
 
 def test_repr_shows_no_secret() -> None:
@@ -91,11 +99,23 @@ def test_repr_shows_no_secret() -> None:
         ("MISTRAL_MCP_LOG_LEVEL", "LOUD"),
         ("MISTRAL_MCP_AUTO_MIGRATE", "maybe"),
         ("MISTRAL_MCP_PUBLIC_URL", "ftp://x"),
+        ("MISTRAL_MCP_SIGNUP_RATE_LIMIT", "lots"),
         ("MISTRAL_MCP_REDIS_URL", "http://cache:6379"),
         ("MISTRAL_MCP_MAX_CONCURRENT_CALLS", "-1"),
         ("MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS", "soon"),
+        ("MISTRAL_MCP_TOKEN_CACHE_SECONDS", "5"),
     ],
 )
 def test_unusable_values_are_config_errors_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+def test_database_url_can_come_from_a_secret_file(tmp_path: Path) -> None:
+    secret = tmp_path / "database_url"
+    secret.write_text("postgresql://mcp:s3cret@db:5432/mcp\n")
+    settings = Settings.from_env({"MISTRAL_MCP_DATABASE_URL_FILE": str(secret)})
+    assert settings.database_url == "postgresql://mcp:s3cret@db:5432/mcp"
+    assert "s3cret" not in repr(settings)
+    with pytest.raises(ConfigError, match="MISTRAL_MCP_DATABASE_URL_FILE"):
+        Settings.from_env({"MISTRAL_MCP_DATABASE_URL_FILE": str(tmp_path / "missing")})

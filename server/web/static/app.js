@@ -1,20 +1,25 @@
-// Conveniences only: the page works fully without JavaScript.
-document.querySelectorAll("[data-copy]").forEach((button) => {
+// Conveniences only: every page works fully without JavaScript (the text can be selected by hand).
+function selectText(target) {
+  const range = document.createRange();
+  range.selectNodeContents(target);
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+}
+
+document.querySelectorAll("button[data-copy]").forEach((button) => {
+  const label = button.textContent;
   button.hidden = false;
   button.addEventListener("click", async () => {
     const target = document.getElementById(button.dataset.copy);
     if (!target) return;
     try {
       await navigator.clipboard.writeText(target.textContent.trim());
-      const label = button.textContent;
       button.textContent = "Copied";
-      setTimeout(() => { button.textContent = label; }, 1500);
     } catch (_) {
-      const range = document.createRange();
-      range.selectNodeContents(target);
-      const selection = window.getSelection();
-      selection.removeAllRanges();
-      selection.addRange(range);
+      selectText(target);  // no clipboard access: select it so Ctrl+C / long-press copies it
+      button.textContent = "Selected: copy it now";
     }
+    setTimeout(() => { button.textContent = label; }, 2000);
   });
 });

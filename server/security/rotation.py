@@ -1,0 +1,97 @@
+"""Re-encrypting stored Mistral keys under the primary encryption key, and reporting progress.
+
+Rotation is online and resumable: it pages through rows not yet under the primary key,
+re-encrypts each with the same associated data (so it stays bound to its row), and writes
+it back only if the row still holds what was read. Replicas keep serving throughout,
+because every configured key still decrypts. Interrupted, it is simply run again: rows
+already done are no longer selected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from server.connections import associated_data
+from server.errors import CryptoError
+from server.security.crypto import Keyring
+from storage.repository import ConnectionRepository, Reencrypted
+
+DEFAULT_BATCH_SIZE = 500
+
+
+@dataclass(slots=True)
+class RotationProgress:
+    batches: int = 0
+    rotated: int = 0
+    changed_meanwhile: int = 0
+    """Rows whose key the user replaced during the batch: left as they are (already primary)."""
+    unreadable: list[str] = field(default_factory=list)
+    """Connection ids whose ciphertext no configured key opens: they need the missing key back."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyStatus:
+    primary: str
+    configured: tuple[str, ...]
+    rows: dict[str, int]
+
+    @property
+    def unused(self) -> list[str]:
+        """Configured non-primary keys that protect nothing: safe to remove."""
+        return [kid for kid in self.configured[1:] if self.rows.get(kid, 0) == 0]
+
+    @property
+    def missing(self) -> list[str]:
+        """Key ids rows are encrypted under that are not configured: those rows cannot be read."""
+        return sorted(kid for kid, count in self.rows.items() if count and kid not in self.configured)
+
+    @property
+    def pending(self) -> int:
+        """Rows not yet under the primary key."""
+        return sum(count for kid, count in self.rows.items() if kid != self.primary)
+
+
+async def key_status(repository: ConnectionRepository, keyring: Keyring) -> KeyStatus:
+    return KeyStatus(keyring.primary_key_id, tuple(keyring.key_ids), await repository.count_by_key_id())
+
+
+async def rotate_keys(
+    repository: ConnectionRepository,
+    keyring: Keyring,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    after_batch: Callable[[RotationProgress], Awaitable[None]] | None = None,
+) -> RotationProgress:
+    """Re-encrypt every stored key not under the primary key, `batch_size` rows per transaction."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    progress = RotationProgress()
+    primary = keyring.primary_key_id
+    cursor = ""
+    while batch := await repository.keys_not_under(primary, after=cursor, limit=batch_size):
+        changes = []
+        for stored in batch:
+            bound_to = associated_data(stored.connection_id)
+            try:
+                plaintext = keyring.decrypt(stored.ciphertext, bound_to)
+            except CryptoError:
+                progress.unreadable.append(stored.connection_id)
+                continue
+            changes.append(
+                Reencrypted(
+                    stored.connection_id,
+                    stored.key_id,
+                    stored.ciphertext,
+                    primary,
+                    keyring.encrypt(plaintext, bound_to),
+                )
+            )
+        replaced = await repository.replace_ciphertexts(changes)
+        progress.batches += 1
+        progress.rotated += replaced
+        progress.changed_meanwhile += len(changes) - replaced
+        cursor = batch[-1].connection_id
+        if after_batch is not None:
+            await after_batch(progress)
+    return progress

@@ -1,0 +1,212 @@
+"""Batch jobs (/v1/batch/jobs): create, list, get, cancel."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from server.tools import schemas as s
+from server.tools.registry import ToolCall, ToolOutput, ToolSpec, endpoint_path
+
+JOBS_PATH = "/v1/batch/jobs"
+DEFAULT_PAGE_SIZE = 20
+BATCH_ENDPOINTS = [
+    "/v1/chat/completions",
+    "/v1/embeddings",
+    "/v1/fim/completions",
+    "/v1/moderations",
+    "/v1/chat/moderations",
+    "/v1/ocr",
+    "/v1/classifications",
+    "/v1/chat/classifications",
+    "/v1/conversations",
+    "/v1/audio/transcriptions",
+]
+BATCH_STATUSES = ["QUEUED", "RUNNING", "SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLATION_REQUESTED", "CANCELLED"]
+BATCH_FIELDS = ("input_files", "requests", "endpoint", "model", "agent_id", "metadata", "timeout_hours")
+
+CREATE_INPUT = s.object_schema(
+    {
+        "endpoint": {"type": "string", "enum": BATCH_ENDPOINTS, "description": "The API every request goes to."},
+        "input_files": {
+            "type": "array",
+            "minItems": 1,
+            "items": s.FILE_ID,
+            "description": 'Uploaded JSONL files (purpose batch), a request per line: {"custom_id": "0", "body": {…}}.',
+        },
+        "requests": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 10000,
+            "items": s.object_schema(
+                {"custom_id": {"type": "string"}, "body": {"type": "object"}},
+                required=["body"],
+            ),
+            "description": 'Requests inline instead of files, e.g. [{"custom_id": "a", "body": {"messages": [...]}}].',
+        },
+        "model": {**s.MODEL, "description": "Model for every request (or set it in each body)."},
+        "agent_id": {**s.AGENT_ID, "description": "Run the requests with this agent instead of a model."},
+        "metadata": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 512},
+            "propertyNames": {"minLength": 1, "maxLength": 32},
+            "description": "Your labels for the job (string values).",
+        },
+        "timeout_hours": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 168,
+            "default": 24,
+            "description": "Hours before unfinished requests time out.",
+        },
+    },
+    required=["endpoint"],
+    oneOf=[{"required": ["input_files"]}, {"required": ["requests"]}],
+)
+LIST_INPUT = s.object_schema(
+    {
+        "page": s.PAGE,
+        "page_size": s.page_size(DEFAULT_PAGE_SIZE, 1000),
+        "status": {"type": "array", "items": {"type": "string", "enum": BATCH_STATUSES}, "minItems": 1},
+        "model": {"type": "string", "minLength": 1},
+        "agent_id": {"type": "string", "minLength": 1},
+        "metadata": {"type": "object", "description": "Only jobs whose metadata has these key/values."},
+        "created_after": s.DATE_TIME,
+        "created_by_me": {"type": "boolean"},
+        "order_by": {"type": "string", "enum": ["created", "-created"], "default": "-created"},
+    }
+)
+_JOB_ID: s.Schema = {**s.JOB_ID, "description": "A batch job id (UUID)."}
+GET_INPUT = s.object_schema(
+    {"job_id": _JOB_ID, "inline": {"type": "boolean", "description": "Include the results (finished jobs)."}},
+    required=["job_id"],
+)
+JOB_INPUT = s.object_schema({"job_id": _JOB_ID}, required=["job_id"])
+
+JOB_OUTPUT: s.Schema = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "status": {"type": "string"}, "total_requests": {"type": "integer"}},
+    "required": ["id", "status"],
+}
+LIST_OUTPUT: s.Schema = {
+    "type": "object",
+    "properties": {"data": {"type": "array", "items": JOB_OUTPUT}, "total": {"type": "integer"}},
+    "required": ["data"],
+}
+
+
+def job_line(job: dict[str, Any]) -> str:
+    counts = (
+        f"{job.get('succeeded_requests', 0)} succeeded, {job.get('failed_requests', 0)} failed "
+        f"of {job.get('total_requests', 0)}"
+    )
+    target = job.get("model") or (f"agent {job['agent_id']}" if job.get("agent_id") else "models set per request")
+    parts = [f"{job.get('id')}: {job.get('status')}", f"{job.get('endpoint')} with {target}", counts]
+    if job.get("output_file"):
+        parts.append(f"results in file {job['output_file']}")
+    if job.get("error_file"):
+        parts.append(f"errors in file {job['error_file']}")
+    return ", ".join(parts)
+
+
+async def run_create(call: ToolCall) -> ToolOutput:
+    job: dict[str, Any] = await call.post(JOBS_PATH, call.pick(BATCH_FIELDS))
+    text = (
+        f"Created batch job {job_line(job)}.\nFollow it with mistral_get_batch_job; when it succeeds, read the "
+        "results with mistral_download_file on its output file (or mistral_get_batch_job with inline: true)."
+    )
+    return ToolOutput(text, job)
+
+
+async def run_list(call: ToolCall) -> ToolOutput:
+    page = call.arguments.get("page", 0)
+    size = call.arguments.get("page_size", DEFAULT_PAGE_SIZE)
+    params = {**call.pick(("status", "model", "agent_id", "created_after", "created_by_me", "order_by"))}
+    if "metadata" in call.arguments:
+        params["metadata"] = json.dumps(call.arguments["metadata"], separators=(",", ":"))
+    response: dict[str, Any] = await call.get(JOBS_PATH, {**params, "page": page, "page_size": size})
+    jobs = [j for j in response.get("data") or [] if isinstance(j, dict)]
+    total = response.get("total")
+    lines = [f"{len(jobs)} batch job(s) on page {page}" + (f", {total} in all:" if isinstance(total, int) else ":")]
+    lines += [f"- {job_line(j)}" for j in jobs] or ["(none)"]
+    if isinstance(total, int) and (page + 1) * size < total:
+        lines.append(f"More jobs: call again with page={page + 1}.")
+    return ToolOutput("\n".join(lines), response)
+
+
+async def run_get(call: ToolCall) -> ToolOutput:
+    path = endpoint_path(JOBS_PATH + "/{id}", id=call.arguments["job_id"])
+    job: dict[str, Any] = await call.get(path, call.pick(("inline",)))
+    lines = [job_line(job)]
+    errors = job.get("errors") or []
+    if errors:
+        lines.append(f"{len(errors)} error(s), first: {errors[0]}")
+    outputs = job.get("outputs")
+    if isinstance(outputs, list):
+        lines.append(f"{len(outputs)} result(s) inline in structuredContent.outputs.")
+    return ToolOutput("\n".join(lines), job)
+
+
+async def run_cancel(call: ToolCall) -> ToolOutput:
+    job: dict[str, Any] = await call.post(endpoint_path(JOBS_PATH + "/{id}/cancel", id=call.arguments["job_id"]), None)
+    return ToolOutput(f"Cancellation requested: {job_line(job)}", job)
+
+
+TOOLS = (
+    ToolSpec(
+        name="mistral_create_batch_job",
+        title="Create a Mistral batch job",
+        description=(
+            "Run many requests to one endpoint asynchronously at a lower price (POST /v1/batch/jobs): give "
+            "`endpoint`, then `requests` inline or `input_files` uploaded with purpose batch, and a `model` "
+            "(or `agent_id`). Returns the job id and status; results arrive in an output file."
+        ),
+        input_schema=CREATE_INPUT,
+        output_schema=JOB_OUTPUT,
+        run=run_create,
+        endpoint="POST /v1/batch/jobs",
+    ),
+    ToolSpec(
+        name="mistral_list_batch_jobs",
+        title="List Mistral batch jobs",
+        description=(
+            f"List batch jobs (GET /v1/batch/jobs), newest first, a page at a time (default {DEFAULT_PAGE_SIZE}), "
+            "filtered by status, model, agent, metadata or date. One line per job with its counts; "
+            "structuredContent.data holds the jobs."
+        ),
+        input_schema=LIST_INPUT,
+        output_schema=LIST_OUTPUT,
+        run=run_list,
+        endpoint="GET /v1/batch/jobs",
+        read_only=True,
+        idempotent=True,
+    ),
+    ToolSpec(
+        name="mistral_get_batch_job",
+        title="Get a Mistral batch job",
+        description=(
+            "Status and counts of one batch job (GET /v1/batch/jobs/{job_id}), with its output and error file ids; "
+            "`inline: true` also returns the results of a finished job."
+        ),
+        input_schema=GET_INPUT,
+        output_schema=JOB_OUTPUT,
+        run=run_get,
+        endpoint="GET /v1/batch/jobs/{job_id}",
+        read_only=True,
+        idempotent=True,
+    ),
+    ToolSpec(
+        name="mistral_cancel_batch_job",
+        title="Cancel a Mistral batch job",
+        description=(
+            "Stop a queued or running batch job (POST /v1/batch/jobs/{job_id}/cancel); requests not yet run are "
+            "dropped. Returns the job with its new status."
+        ),
+        input_schema=JOB_INPUT,
+        output_schema=JOB_OUTPUT,
+        run=run_cancel,
+        endpoint="POST /v1/batch/jobs/{job_id}/cancel",
+        destructive=True,
+        idempotent=True,
+    ),
+)

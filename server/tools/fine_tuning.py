@@ -1,0 +1,310 @@
+"""Fine-tuning jobs (/v1/fine_tuning/jobs): create (or estimate), list, get, cancel, start.
+
+Mistral documents these in its legacy API reference; the job is never deleted, only cancelled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.tools import schemas as s
+from server.tools.registry import ToolCall, ToolOutput, ToolSpec, endpoint_path
+
+JOBS_PATH = "/v1/fine_tuning/jobs"
+DEFAULT_PAGE_SIZE = 20
+JOB_STATUSES = [
+    "QUEUED",
+    "STARTED",
+    "VALIDATING",
+    "VALIDATED",
+    "RUNNING",
+    "FAILED_VALIDATION",
+    "FAILED",
+    "SUCCESS",
+    "CANCELLED",
+    "CANCELLATION_REQUESTED",
+]
+# JobIn fields we forward; `dry_run` is a query parameter.
+JOB_FIELDS = (
+    "model",
+    "training_files",
+    "validation_files",
+    "suffix",
+    "integrations",
+    "auto_start",
+    "invalid_sample_skip_percentage",
+    "job_type",
+    "hyperparameters",
+    "repositories",
+    "classifier_targets",
+)
+
+_FRACTION: s.Schema = {"type": "number", "minimum": 0, "maximum": 1}
+HYPERPARAMETERS: s.Schema = s.object_schema(
+    {
+        "training_steps": {"type": "integer", "minimum": 1, "description": "Number of weight updates."},
+        "learning_rate": {"type": "number", "minimum": 1e-8, "maximum": 1, "description": "Default 0.0001."},
+        "weight_decay": {**_FRACTION, "description": "Default 0.1."},
+        "warmup_fraction": {**_FRACTION, "description": "Share of steps spent warming up; default 0.05."},
+        "epochs": {"type": "number", "exclusiveMinimum": 0},
+        "seq_len": {"type": "integer", "minimum": 100},
+        "fim_ratio": {**_FRACTION, "description": "Completion jobs on code only; default 0.9."},
+    },
+    description='Training settings, e.g. {"training_steps": 10, "learning_rate": 0.0001}; {} for the defaults.',
+)
+CREATE_INPUT = s.object_schema(
+    {
+        "model": {**s.MODEL, "description": "Base model to fine-tune, e.g. open-mistral-7b or mistral-small-latest."},
+        "training_files": {
+            "type": "array",
+            "minItems": 1,
+            "items": s.object_schema(
+                {"file_id": s.FILE_ID, "weight": {"type": "number", "exclusiveMinimum": 0}}, required=["file_id"]
+            ),
+            "description": 'Uploaded JSONL files (purpose fine-tune), e.g. [{"file_id": "…"}].',
+        },
+        "validation_files": {
+            "type": "array",
+            "items": s.FILE_ID,
+            "description": "File ids of validation data (metrics appear in the job's checkpoints).",
+        },
+        "hyperparameters": HYPERPARAMETERS,
+        "suffix": {"type": "string", "maxLength": 18, "description": "Added to the new model's name."},
+        "auto_start": {
+            "type": "boolean",
+            "description": "Start once validated (default true); false waits for mistral_start_fine_tuning_job.",
+        },
+        "dry_run": {
+            "type": "boolean",
+            "description": "Only estimate cost, tokens and duration; no job is created.",
+        },
+        "job_type": {"type": "string", "enum": ["completion", "classifier"], "description": "Default completion."},
+        "classifier_targets": {
+            "type": "array",
+            "items": s.object_schema(
+                {
+                    "name": {"type": "string"},
+                    "labels": {"type": "array", "items": {"type": "string"}},
+                    "weight": {"type": "number", "minimum": 0},
+                    "loss_function": {"type": "string", "enum": ["single_class", "multi_class"]},
+                },
+                required=["name", "labels"],
+            ),
+            "description": "Classifier jobs: the targets and their labels.",
+        },
+        "invalid_sample_skip_percentage": {"type": "number", "minimum": 0, "maximum": 0.5},
+        "integrations": {
+            "type": "array",
+            "items": s.object_schema(
+                {
+                    "type": {"type": "string", "const": "wandb"},
+                    "project": {"type": "string"},
+                    "name": {"type": "string"},
+                    "api_key": {"type": "string", "minLength": 40, "maxLength": 40},
+                    "run_name": {"type": "string"},
+                },
+                required=["project", "api_key"],
+            ),
+            "description": "Weights & Biases logging.",
+        },
+        "repositories": {
+            "type": "array",
+            "items": s.object_schema(
+                {
+                    "type": {"type": "string", "const": "github"},
+                    "name": {"type": "string"},
+                    "owner": {"type": "string"},
+                    "ref": {"type": "string"},
+                    "weight": {"type": "number", "exclusiveMinimum": 0},
+                    "token": {"type": "string"},
+                },
+                required=["name", "owner", "token"],
+            ),
+            "description": "GitHub repositories to train on.",
+        },
+    },
+    required=["model", "hyperparameters"],
+)
+LIST_INPUT = s.object_schema(
+    {
+        "page": s.PAGE,
+        "page_size": s.page_size(DEFAULT_PAGE_SIZE, 1000),
+        "model": {"type": "string", "minLength": 1, "description": "Only jobs fine-tuning this base model."},
+        "status": {"type": "string", "enum": JOB_STATUSES},
+        "created_after": s.DATE_TIME,
+        "created_before": s.DATE_TIME,
+        "created_by_me": {"type": "boolean", "description": "Only jobs created with this API key's user."},
+        "suffix": {"type": "string", "minLength": 1},
+        "wandb_project": {"type": "string", "minLength": 1},
+        "wandb_name": {"type": "string", "minLength": 1},
+    }
+)
+JOB_INPUT = s.object_schema(
+    {"job_id": {**s.JOB_ID, "description": "A fine-tuning job id (UUID)."}}, required=["job_id"]
+)
+
+JOB_OUTPUT: s.Schema = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "status": {"type": "string"}, "model": {"type": "string"}},
+}
+LIST_OUTPUT: s.Schema = {
+    "type": "object",
+    "properties": {"data": {"type": "array", "items": JOB_OUTPUT}, "total": {"type": "integer"}},
+    "required": ["data"],
+}
+
+
+def job_line(job: dict[str, Any]) -> str:
+    parts = [f"{job.get('id')}: {job.get('status')}", f"model {job.get('model')}"]
+    if job.get("fine_tuned_model"):
+        parts.append(f"produced {job['fine_tuned_model']}")
+    if job.get("suffix"):
+        parts.append(f"suffix {job['suffix']}")
+    if job.get("trained_tokens"):
+        parts.append(f"{job['trained_tokens']:,} tokens trained")
+    return ", ".join(parts)
+
+
+def _estimate(meta: dict[str, Any]) -> str:
+    cost = meta.get("cost")
+    lines = ["Dry run, no job created. Mistral's estimate:"]
+    if cost is not None:
+        lines.append(f"- cost: {cost} {meta.get('cost_currency') or ''}".rstrip())
+    for key, label in (
+        ("train_tokens", "tokens trained"),
+        ("data_tokens", "tokens in the data"),
+        ("training_steps", "training steps"),
+        ("epochs", "epochs"),
+        ("expected_duration_seconds", "expected duration (s)"),
+    ):
+        if meta.get(key) is not None:
+            lines.append(f"- {label}: {meta[key]}")
+    return "\n".join(lines)
+
+
+async def run_create_job(call: ToolCall) -> ToolOutput:
+    dry_run = call.arguments.get("dry_run", False)
+    params = {"dry_run": True} if dry_run else None
+    response: dict[str, Any] = await call.request("POST", JOBS_PATH, json=call.pick(JOB_FIELDS), params=params)
+    if dry_run:
+        return ToolOutput(_estimate(response), response)
+    waiting = "" if response.get("auto_start", True) else " It waits for mistral_start_fine_tuning_job."
+    text = f"Created fine-tuning job {job_line(response)}.{waiting} Follow it with mistral_get_fine_tuning_job."
+    return ToolOutput(text, response)
+
+
+async def run_list_jobs(call: ToolCall) -> ToolOutput:
+    page = call.arguments.get("page", 0)
+    size = call.arguments.get("page_size", DEFAULT_PAGE_SIZE)
+    filters = ("model", "status", "created_after", "created_before", "created_by_me", "suffix")
+    params = {**call.pick((*filters, "wandb_project", "wandb_name")), "page": page, "page_size": size}
+    response: dict[str, Any] = await call.get(JOBS_PATH, params)
+    jobs = [j for j in response.get("data") or [] if isinstance(j, dict)]
+    total = response.get("total")
+    lines = [f"{len(jobs)} job(s) on page {page}" + (f", {total} in all:" if isinstance(total, int) else ":")]
+    lines += [f"- {job_line(j)}" for j in jobs] or ["(none)"]
+    if isinstance(total, int) and (page + 1) * size < total:
+        lines.append(f"More jobs: call again with page={page + 1}.")
+    return ToolOutput("\n".join(lines), response)
+
+
+def _job_path(call: ToolCall, action: str = "") -> str:
+    return endpoint_path(JOBS_PATH + "/{id}" + action, id=call.arguments["job_id"])
+
+
+async def run_get_job(call: ToolCall) -> ToolOutput:
+    job: dict[str, Any] = await call.get(_job_path(call))
+    lines = [job_line(job)]
+    checkpoints = job.get("checkpoints") or []
+    if checkpoints and isinstance(checkpoints[-1], dict):
+        last = checkpoints[-1]
+        lines.append(f"Latest checkpoint: step {last.get('step_number')}, metrics {last.get('metrics')}")
+    events = job.get("events") or []
+    if events and isinstance(events[-1], dict):
+        lines.append(f"Latest event: {events[-1].get('name')} {events[-1].get('data') or ''}".rstrip())
+    return ToolOutput("\n".join(lines), job)
+
+
+async def run_cancel_job(call: ToolCall) -> ToolOutput:
+    job: dict[str, Any] = await call.post(_job_path(call, "/cancel"), None)
+    return ToolOutput(f"Cancellation requested: {job_line(job)}", job)
+
+
+async def run_start_job(call: ToolCall) -> ToolOutput:
+    job: dict[str, Any] = await call.post(_job_path(call, "/start"), None)
+    return ToolOutput(f"Started: {job_line(job)}", job)
+
+
+def _spec(name: str, title: str, description: str, run: Any, endpoint: str, **hints: Any) -> ToolSpec:
+    return ToolSpec(
+        name=name,
+        title=title,
+        description=description,
+        input_schema=JOB_INPUT,
+        output_schema=JOB_OUTPUT,
+        run=run,
+        endpoint=endpoint,
+        **hints,
+    )
+
+
+TOOLS = (
+    ToolSpec(
+        name="mistral_create_fine_tuning_job",
+        title="Create a Mistral fine-tuning job",
+        description=(
+            "Fine-tune a Mistral model on uploaded JSONL files (POST /v1/fine_tuning/jobs). Upload data first "
+            "with mistral_upload_file (purpose fine-tune). Use `dry_run: true` first to get the cost, token and "
+            "duration estimate without creating a job. Returns the job (id, status) or the estimate. Training is "
+            "billed: confirm the estimate with the user before creating the real job."
+        ),
+        input_schema=CREATE_INPUT,
+        output_schema={"type": "object"},  # a job, or a cost estimate when dry_run
+        run=run_create_job,
+        endpoint="POST /v1/fine_tuning/jobs",
+    ),
+    ToolSpec(
+        name="mistral_list_fine_tuning_jobs",
+        title="List Mistral fine-tuning jobs",
+        description=(
+            "List fine-tuning jobs (GET /v1/fine_tuning/jobs), newest first, a page at a time "
+            f"(default {DEFAULT_PAGE_SIZE}), filtered by model, status, dates, suffix or W&B project. Returns "
+            "one line per job (id, status, model, resulting model); structuredContent.data holds the jobs."
+        ),
+        input_schema=LIST_INPUT,
+        output_schema=LIST_OUTPUT,
+        run=run_list_jobs,
+        endpoint="GET /v1/fine_tuning/jobs",
+        read_only=True,
+        idempotent=True,
+    ),
+    _spec(
+        "mistral_get_fine_tuning_job",
+        "Get a Mistral fine-tuning job",
+        "Status and details of one fine-tuning job (GET /v1/fine_tuning/jobs/{job_id}): status, events, "
+        "checkpoints with metrics, and the fine-tuned model's id once it succeeded.",
+        run_get_job,
+        "GET /v1/fine_tuning/jobs/{job_id}",
+        read_only=True,
+        idempotent=True,
+    ),
+    _spec(
+        "mistral_cancel_fine_tuning_job",
+        "Cancel a Mistral fine-tuning job",
+        "Stop a queued or running fine-tuning job (POST /v1/fine_tuning/jobs/{job_id}/cancel). Training done so "
+        "far is lost and cannot be resumed. Returns the job with its new status.",
+        run_cancel_job,
+        "POST /v1/fine_tuning/jobs/{job_id}/cancel",
+        destructive=True,
+        idempotent=True,
+    ),
+    _spec(
+        "mistral_start_fine_tuning_job",
+        "Start a validated Mistral fine-tuning job",
+        "Start a fine-tuning job created with `auto_start: false` once it is validated "
+        "(POST /v1/fine_tuning/jobs/{job_id}/start). Training is billed. Returns the job with its new status.",
+        run_start_job,
+        "POST /v1/fine_tuning/jobs/{job_id}/start",
+        idempotent=True,
+    ),
+)

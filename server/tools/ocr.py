@@ -1,0 +1,112 @@
+"""OCR: `mistral_ocr` (POST /v1/ocr) on a document URL, an image URL or an uploaded file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.errors import ToolArgumentError
+from server.tools import schemas as s
+from server.tools.registry import ToolCall, ToolOutput, ToolSpec
+
+DEFAULT_OCR_MODEL = "mistral-ocr-latest"
+OCR_FIELDS = (
+    "model",
+    "pages",
+    "include_image_base64",
+    "image_limit",
+    "image_min_size",
+    "bbox_annotation_format",
+    "document_annotation_format",
+    "document_annotation_prompt",
+    "table_format",
+    "extract_header",
+    "extract_footer",
+    "include_blocks",
+    "confidence_scores_granularity",
+)
+_URL: s.Schema = {"type": "string", "minLength": 1, "maxLength": 20_000_000}
+
+OCR_INPUT = s.object_schema(
+    {
+        "document_url": {**_URL, "description": "URL of a PDF or other document (a data: URL works too)."},
+        "document_name": {"type": "string", "description": "With document_url: the document's file name."},
+        "image_url": {**_URL, "description": "URL of an image, or a data:image/…;base64 URL."},
+        "file_id": {**s.FILE_ID, "description": "A file uploaded with mistral_upload_file (purpose ocr)."},
+        "model": {**s.MODEL, "description": f"OCR model (default {DEFAULT_OCR_MODEL})."},
+        "pages": {
+            "description": 'Pages to read, from 0: a list like [0, 2] or a string like "0-3,7".',
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "items": {"type": "integer", "minimum": 0}},
+            ],
+        },
+        "table_format": {"type": "string", "enum": ["markdown", "html"]},
+        "extract_header": {"type": "boolean", "description": "Move page headers out of the markdown."},
+        "extract_footer": {"type": "boolean", "description": "Move page footers out of the markdown."},
+        "include_image_base64": {"type": "boolean", "description": "Return extracted images as base64 (large)."},
+        "image_limit": {"type": "integer", "minimum": 0, "description": "Most images to extract."},
+        "image_min_size": {"type": "integer", "minimum": 0, "description": "Smallest image side to extract (px)."},
+        "include_blocks": {"type": "boolean", "description": "Return paragraph bounding boxes."},
+        "confidence_scores_granularity": {"type": "string", "enum": ["word", "page", "block"]},
+        "bbox_annotation_format": {**s.RESPONSE_FORMAT, "description": "json_schema to annotate each image with."},
+        "document_annotation_format": {**s.RESPONSE_FORMAT, "description": "json_schema to extract from the document."},
+        "document_annotation_prompt": {"type": "string", "description": "Guidance for document_annotation_format."},
+    },
+    oneOf=[{"required": ["document_url"]}, {"required": ["image_url"]}, {"required": ["file_id"]}],
+)
+OUTPUT: s.Schema = {
+    "type": "object",
+    "properties": {
+        "pages": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"index": {"type": "integer"}, "markdown": {"type": "string"}}},
+        },
+        "model": {"type": "string"},
+        "usage_info": {"type": "object"},
+    },
+    "required": ["pages"],
+}
+
+
+def _document(arguments: dict[str, Any]) -> dict[str, Any]:
+    if "file_id" in arguments:
+        return {"type": "file", "file_id": arguments["file_id"]}
+    if "image_url" in arguments:
+        return {"type": "image_url", "image_url": arguments["image_url"]}
+    document = {"type": "document_url", "document_url": arguments["document_url"]}
+    if "document_name" in arguments:
+        document["document_name"] = arguments["document_name"]
+    return document
+
+
+async def run_ocr(call: ToolCall) -> ToolOutput:
+    if "document_name" in call.arguments and "document_url" not in call.arguments:
+        raise ToolArgumentError("Argument 'document_name' goes with `document_url` only.")
+    body = {"model": DEFAULT_OCR_MODEL, **call.pick(OCR_FIELDS), "document": _document(call.arguments)}
+    response: dict[str, Any] = await call.post("/v1/ocr", body)
+    pages = [p for p in response.get("pages") or [] if isinstance(p, dict)]
+    blocks = [f"## Page {p.get('index', i) + 1}\n\n{p.get('markdown', '')}" for i, p in enumerate(pages)]
+    if response.get("document_annotation"):
+        blocks.append(f"## Document annotation\n\n{response['document_annotation']}")
+    head = f"OCR of {len(pages)} page(s) by {response.get('model', body['model'])}:"
+    return ToolOutput("\n\n".join([head, *blocks]), response)
+
+
+TOOLS = (
+    ToolSpec(
+        name="mistral_ocr",
+        title="Read a document or image with Mistral OCR",
+        description=(
+            "Extract the text of a PDF, document or image as markdown with Mistral OCR (POST /v1/ocr). Give "
+            "exactly one of `document_url`, `image_url` or `file_id` (a file uploaded with purpose ocr). Optional: "
+            "`pages`, table format, header/footer extraction, and json_schema annotations of the document or its "
+            "images. Returns the markdown page by page; structuredContent holds pages, images and usage."
+        ),
+        input_schema=OCR_INPUT,
+        output_schema=OUTPUT,
+        run=run_ocr,
+        endpoint="POST /v1/ocr",
+        read_only=True,
+        idempotent=True,
+    ),
+)

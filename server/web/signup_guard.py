@@ -1,0 +1,48 @@
+"""Sign-up attempts are limited per client address, for the page and the API alike."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from starlette.requests import Request
+
+from server.errors import ApiError
+from server.security.rate_limit import retry_after_header
+from server.services import Services
+
+
+def client_address_key(request: Request) -> str:
+    """The limiter key for the caller: its IP, or its /64 for IPv6, where one host holds a whole /64.
+
+    Behind a proxy this is the real client only when the proxy is trusted
+    (`MISTRAL_MCP_FORWARDED_ALLOW_IPS`); otherwise every request seems to come from the proxy.
+    """
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+async def check_signup_rate(request: Request) -> None:
+    """Count one sign-up attempt from this client.
+
+    Raises:
+        ApiError: 429 `rate_limited` with `Retry-After` once the client used up its attempts.
+    """
+    services: Services = request.state.services
+    wait = await services.signup_limiter.check(client_address_key(request))
+    if wait is None:
+        return
+    seconds = retry_after_header(wait)
+    raise ApiError(
+        429,
+        "rate_limited",
+        f"Too many sign-up attempts from your network; try again in {seconds} seconds.",
+        headers={"Retry-After": seconds},
+    )

@@ -1,0 +1,65 @@
+"""The resolved-token cache: what it remembers, for how long, and what makes it forget."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.auth_cache import AuthCache
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_answer_is_reused_until_one_second_after_its_lookup_started() -> None:
+    clock = Clock()
+    cache: AuthCache[str] = AuthCache(1.0, clock=clock)
+    lookup = cache.begin()
+    clock.now += 0.3  # the database read took a while
+    cache.put("h1", "conn_1", "key", lookup)
+    clock.now = 100.999
+    assert cache.get("h1") == "key"
+    clock.now = 101.0  # counted from when the lookup started, not from when it ended
+    assert cache.get("h1") is None
+
+
+def test_forgetting_a_connection_drops_all_its_tokens_and_only_its() -> None:
+    cache: AuthCache[str] = AuthCache(1.0, clock=Clock())
+    cache.put("h1", "conn_1", "a", cache.begin())
+    cache.put("h2", "conn_1", "b", cache.begin())
+    cache.put("h3", "conn_2", "c", cache.begin())
+    cache.forget("conn_1")
+    assert (cache.get("h1"), cache.get("h2"), cache.get("h3")) == (None, None, "c")
+
+
+def test_a_lookup_overtaken_by_a_change_is_not_remembered() -> None:
+    cache: AuthCache[str] = AuthCache(1.0, clock=Clock())
+    lookup = cache.begin()  # reads the row before the revocation commits...
+    cache.forget("conn_1")  # ...which is stored and announced while the read is in flight
+    cache.put("h1", "conn_1", "stale", lookup)
+    assert cache.get("h1") is None
+    cache.put("h1", "conn_1", "fresh", cache.begin())
+    assert cache.get("h1") == "fresh"
+
+
+def test_zero_seconds_remembers_nothing() -> None:
+    cache: AuthCache[str] = AuthCache(0.0, clock=Clock())
+    cache.put("h1", "conn_1", "key", cache.begin())
+    assert cache.get("h1") is None
+
+
+def test_the_table_is_bounded_and_drops_the_oldest_first() -> None:
+    cache: AuthCache[str] = AuthCache(1.0, max_entries=2, clock=Clock())
+    for n in range(3):
+        cache.put(f"h{n}", f"conn_{n}", str(n), cache.begin())
+    assert (cache.get("h0"), cache.get("h1"), cache.get("h2")) == (None, "1", "2")
+
+
+@pytest.mark.parametrize("ttl", [-0.1, 1.5])
+def test_more_than_one_second_is_refused(ttl: float) -> None:
+    with pytest.raises(ValueError, match="ttl"):
+        AuthCache(ttl)
