@@ -47,6 +47,7 @@ class Stats:
     elapsed: float = 0.0
     failures: int = 0
     first_failure: str = ""
+    server_cpu: float = 0.0  # seconds of CPU the server process spent meanwhile, when measured
 
     @property
     def calls(self) -> int:
@@ -70,11 +71,16 @@ class Stats:
     def rate(self) -> float:
         return self.calls / self.elapsed if self.elapsed else 0.0
 
+    @property
+    def cpu_us_per_call(self) -> float:
+        return self.server_cpu / self.calls * 1e6 if self.calls else float("nan")
+
     def merge(self, other: Stats) -> None:
         self.latencies += other.latencies
         self.elapsed += other.elapsed
         self.failures += other.failures
         self.first_failure = self.first_failure or other.first_failure
+        self.server_cpu += other.server_cpu
 
 
 def tool_call_body(tool: str = "mistral_chat", arguments: dict[str, object] | None = None, **meta: object) -> bytes:
@@ -169,12 +175,20 @@ def run(
     return asyncio.run(_run(target, calls, concurrency, timeout, keep))
 
 
-def interleaved(targets: Sequence[Target], calls: int, concurrency: int, rounds: int, warmup: int) -> dict[str, Stats]:
-    """Measure targets in turn, `rounds` times, so drift on the machine hits them all alike."""
-    for target in targets:
+def interleaved(
+    targets: Sequence[tuple[Target, Callable[[], float]]], calls: int, concurrency: int, rounds: int, warmup: int
+) -> dict[str, Stats]:
+    """Measure targets in turn, `rounds` times, so drift on a shared machine hits them all alike.
+
+    Each target comes with a function reading its server's CPU time, to report CPU per call.
+    """
+    for target, _ in targets:
         run(target, warmup, concurrency)
-    totals = {t.name: Stats() for t in targets}
+    totals = {t.name: Stats() for t, _ in targets}
     for _ in range(rounds):
-        for target in targets:
-            totals[target.name].merge(run(target, calls // rounds, concurrency))
+        for target, cpu_seconds in targets:
+            before = cpu_seconds()
+            stats = run(target, max(1, calls // rounds), concurrency)
+            stats.server_cpu = cpu_seconds() - before
+            totals[target.name].merge(stats)
     return totals

@@ -29,7 +29,11 @@ from starlette.types import Receive, Scope, Send
 TOOL = types.Tool(
     name="mistral_chat",
     description="Chat with a Mistral model.",
-    input_schema={"type": "object", "properties": {"prompt": {"type": "string"}}, "required": ["prompt"]},
+    input_schema={
+        "type": "object",
+        "properties": {"prompt": {"type": "string"}, "model": {"type": "string"}},
+        "required": ["prompt"],
+    },
 )
 _LISTING = types.ListToolsResult(tools=[TOOL])
 
@@ -47,8 +51,9 @@ def build_server(forward: Forward) -> Server[Any]:
     async def call_tool(
         _ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        prompt = (params.arguments or {}).get("prompt", "")
-        body = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": prompt}]}
+        arguments = params.arguments or {}
+        model = arguments.get("model", "mistral-small-latest")
+        body = {"model": model, "messages": [{"role": "user", "content": arguments.get("prompt", "")}]}
         data = await forward(body)
         text = data["choices"][0]["message"]["content"]
         return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=data)
@@ -98,7 +103,8 @@ def _aiohttp_forwarder(upstream_url: str, api_key: str) -> tuple[Forward, Callab
 def create_app() -> Starlette:
     """uvicorn factory (`bench.reference_server:create_app --factory`).
 
-    BENCH_REFERENCE_CLIENT=aiohttp swaps the upstream client, to see what httpx itself costs.
+    BENCH_REFERENCE_CLIENT=aiohttp swaps the upstream client, to see what httpx itself costs;
+    BENCH_REFERENCE_JSON=1 answers in JSON instead of SSE, to see what the SSE response costs.
     """
     upstream_url = os.environ["BENCH_UPSTREAM_URL"]
     api_key = os.environ.get("BENCH_UPSTREAM_KEY", "sk-bench")
@@ -107,7 +113,7 @@ def create_app() -> Starlette:
     sessions = StreamableHTTPSessionManager(
         app=build_server(forward),
         stateless=True,
-        json_response=False,
+        json_response=os.environ.get("BENCH_REFERENCE_JSON") == "1",
         security_settings=TransportSecuritySettings(
             enable_dns_rebinding_protection=True,
             allowed_hosts=["127.0.0.1", "127.0.0.1:*"],

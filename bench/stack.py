@@ -4,6 +4,9 @@ server and ours (with a signed-up connection), each in its own process.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -97,14 +100,14 @@ def stack(
             )
         mcp_urls: tuple[str, ...] = ()
         if with_ours:
+            env = ours_env(workdir / name, upstream.url, ours_extra_env)
+            if serving.workers > 1:
+                # Workers would race to create the schema; migrate once, as a deployment would.
+                subprocess.run([sys.executable, "-m", "server", "db", "upgrade"], env={**os.environ, **env}, check=True)
+                env["MISTRAL_MCP_AUTO_MIGRATE"] = "false"
             ours = started.enter_context(
                 processes.running(
-                    f"{name}ours",
-                    "bench.ours:create_app",
-                    workdir,
-                    env=ours_env(workdir / name, upstream.url, ours_extra_env),
-                    serving=serving,
-                    probe="/healthz",
+                    f"{name}ours", "bench.ours:create_app", workdir, env=env, serving=serving, probe="/healthz"
                 )
             )
             mcp_urls = sign_up(ours, connections)

@@ -4,10 +4,11 @@ The test fake (tests/fake_mistral) checks every request against the OpenAPI sche
 records it, which costs more than the servers we measure; a benchmark floor must be as
 cheap as possible, so this one answers from pre-encoded bytes.
 
-Environment (read once when the app is built):
-    BENCH_UPSTREAM_DELAY   seconds to wait before answering a completion (default 0)
-    BENCH_STREAM_CHUNKS    events in a streamed reply (default 8)
-    BENCH_STREAM_INTERVAL  seconds between streamed events (default 0.05)
+A request whose body names the model `bench-delay-<ms>` is answered after that many
+milliseconds (the harness passes the model through our tool's `model` argument), so one
+upstream serves every scenario. Environment (read once when the app is built):
+    BENCH_STREAM_CHUNKS    events in a streamed reply (default 10)
+    BENCH_STREAM_INTERVAL  seconds between streamed events (default 0.1)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -39,6 +41,7 @@ MODELS = {"object": "list", "data": [{"id": "mistral-small-latest", "object": "m
 UNAUTHORIZED = {"detail": "Unauthorized"}
 
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+_DELAY = re.compile(rb"bench-delay-(\d+)")
 
 
 def _chunk(index: int, content: str, *, last: bool) -> bytes:
@@ -72,9 +75,13 @@ async def _send_json(send: Send, status: int, payload: bytes) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
+def delay_model(milliseconds: int) -> str:
+    """The model name that makes this upstream wait `milliseconds` before answering."""
+    return f"bench-delay-{milliseconds}"
+
+
 class LeanUpstream:
-    def __init__(self, delay: float = 0.0, stream_chunks: int = 8, stream_interval: float = 0.05) -> None:
-        self.delay = delay
+    def __init__(self, stream_chunks: int = 10, stream_interval: float = 0.1) -> None:
         self.stream_chunks = max(1, stream_chunks)
         self.stream_interval = stream_interval
         self._completion = json.dumps(COMPLETION).encode()
@@ -96,9 +103,9 @@ class LeanUpstream:
         if scope["path"] == "/v1/models":
             await _send_json(send, 200, self._models)
             return
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        # A substring test, not a JSON parse: the floor must stay as cheap as possible.
+        # Substring tests, not a JSON parse: the floor must stay as cheap as possible.
+        if b"bench-delay-" in body and (match := _DELAY.search(body)):
+            await asyncio.sleep(int(match.group(1)) / 1000)
         if b'"stream":true' in body.replace(b" ", b""):
             await self._stream(send)
             return
@@ -116,7 +123,6 @@ class LeanUpstream:
 def create_app() -> LeanUpstream:
     """uvicorn factory (`bench.upstream:create_app --factory`), configured from the environment."""
     return LeanUpstream(
-        delay=float(os.environ.get("BENCH_UPSTREAM_DELAY", "0")),
-        stream_chunks=int(os.environ.get("BENCH_STREAM_CHUNKS", "8")),
-        stream_interval=float(os.environ.get("BENCH_STREAM_INTERVAL", "0.05")),
+        stream_chunks=int(os.environ.get("BENCH_STREAM_CHUNKS", "10")),
+        stream_interval=float(os.environ.get("BENCH_STREAM_INTERVAL", "0.1")),
     )

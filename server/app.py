@@ -12,7 +12,6 @@ from typing import Any
 
 import anyio
 from mcp.server.auth.routes import validate_issuer_url
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from pydantic import AnyHttpUrl
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -37,6 +36,7 @@ from server.transport.endpoint import McpEndpoint
 from server.transport.headers import TrimHeaderWhitespace
 from server.transport.mcp_server import build_mcp_server
 from server.transport.security import TransportGuard, transport_security
+from server.transport.sessions import McpSessions
 from server.upstream.client import MistralClient
 from server.usage import UsageRecorder
 from server.web import api, health, manage, pages
@@ -79,6 +79,7 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
         limits = build_limits(
             settings,
             on_refusal=metrics.refused,
+            on_attempt_refused=metrics.attempt_refused,
             on_redis_failure=metrics.redis_failed,
             on_fail_open=metrics.rate_limit_fail_open.inc,
         )
@@ -88,10 +89,8 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
                 await upgrade(engine)
             repository = ConnectionRepository(engine)
             registry = build_registry()
-            mcp_sessions = StreamableHTTPSessionManager(
-                app=build_mcp_server(registry),
-                stateless=True,
-                json_response=False,
+            mcp_sessions = McpSessions(
+                build_mcp_server(registry),
                 security_settings=transport_security(settings),
                 max_request_body_size=settings.max_mcp_body_bytes,
             )

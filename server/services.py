@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.connections import ConnectionService
@@ -18,6 +17,7 @@ from server.observability.metrics import Metrics
 from server.security.rate_limit import AttemptLimiter, Unlimited
 from server.settings import Settings
 from server.tools.registry import ToolRegistry
+from server.transport.sessions import McpSessions
 from server.upstream.client import MistralClient
 from server.usage import UsageRecorder
 from storage.repository import ConnectionRepository
@@ -32,7 +32,7 @@ class Services:
     upstream: MistralClient
     registry: ToolRegistry
     usage: UsageRecorder
-    mcp_sessions: StreamableHTTPSessionManager
+    mcp_sessions: McpSessions
     oauth: OAuthProvider | None = None
     signup_limiter: AttemptLimiter = field(default_factory=Unlimited)
     metrics: Metrics = field(default_factory=Metrics)

@@ -23,16 +23,45 @@ __all__ = ["CallLimits", "Limits", "Refusal", "build_limits"]
 _LEASE_MARGIN = 60.0
 
 
+def _ignore(_name: str) -> None:
+    return None
+
+
+def _limiter(redis: RedisLimits | None, name: str, rate: Rate | None) -> AttemptLimiter:
+    if rate is None:
+        return Unlimited()
+    return redis.limiter(name, rate) if redis is not None else SlidingWindowLimiter(rate)
+
+
+class _Counted:
+    """An attempt limiter whose refusals are reported (for metrics); its decisions are the inner one's."""
+
+    def __init__(self, inner: AttemptLimiter, name: str, on_refused: Callable[[str], None]) -> None:
+        self._inner = inner
+        self._name = name
+        self._on_refused = on_refused
+
+    async def check(self, key: str) -> float | None:
+        wait = await self._inner.check(key)
+        if wait is not None:
+            self._on_refused(self._name)
+        return wait
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     calls: CallLimits
     redis: RedisLimits | None
+    on_attempt_refused: Callable[[str], None] = _ignore
 
     def attempt_limiter(self, name: str, rate: Rate | None) -> AttemptLimiter:
-        """A limiter for `rate` attempts per key, shared through Redis when there is one."""
+        """A limiter for `rate` attempts per key (e.g. "signup"), shared through Redis when there is one.
+
+        `name` is a fixed word from our code: it keys the counters and labels the refusals metric.
+        """
         if rate is None:
             return Unlimited()
-        return self.redis.limiter(name, rate) if self.redis is not None else SlidingWindowLimiter(rate)
+        return _Counted(_limiter(self.redis, name, rate), name, self.on_attempt_refused)
 
     async def aclose(self) -> None:
         if self.redis is not None:
@@ -43,6 +72,7 @@ def build_limits(
     settings: Settings,
     *,
     on_refusal: Callable[[Refusal], None],
+    on_attempt_refused: Callable[[str], None],
     on_redis_failure: Callable[[str], None],
     on_fail_open: Callable[[], None],
 ) -> Limits:
@@ -57,13 +87,12 @@ def build_limits(
         else None
     )
     per_minute = Rate(settings.rate_limit_per_minute, 60.0) if settings.rate_limit_per_minute > 0 else None
-    limits = Limits(CallLimits.unlimited(), redis)
     calls = CallLimits(
-        limits.attempt_limiter("calls", per_minute),
+        _limiter(redis, "calls", per_minute),
         settings.rate_limit_per_minute,
         redis if redis is not None else MemoryConcurrency(),
         settings.max_concurrent_calls,
         lease_seconds=settings.upstream_timeout * (settings.upstream_max_retries + 1) + _LEASE_MARGIN,
         on_refusal=on_refusal,
     )
-    return Limits(calls, redis)
+    return Limits(calls, redis, on_attempt_refused)

@@ -96,7 +96,10 @@ class Metrics:
             "mistral_mcp_upstream_retries", "Mistral requests retried, by reason.", ["endpoint", "reason"], registry=r
         )
         self.rate_limit_rejections = Counter(
-            "mistral_mcp_rate_limit_rejections", "Calls refused by a rate limit.", ["limit"], registry=r
+            "mistral_mcp_rate_limit_rejections",
+            "Requests refused by a rate limit (per_minute, concurrent, signup).",
+            ["limit"],
+            registry=r,
         )
         self.rate_limit_fail_open = Counter(
             "mistral_mcp_rate_limit_fail_open", "Limit checks allowed without a check because Redis failed.", registry=r
@@ -128,6 +131,9 @@ class Metrics:
 
     def refused(self, refusal: Refusal) -> None:
         self.rate_limit_rejections.labels(refusal.limit).inc()
+
+    def attempt_refused(self, limiter: str) -> None:
+        self.rate_limit_rejections.labels(limiter).inc()
 
     def redis_failed(self, operation: str) -> None:
         self.redis_failures.labels(operation).inc()

@@ -150,4 +150,5 @@ def test_any_token_in_the_url_is_refused_cleanly(
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
     response = http.post(f"{fuzz_app.url}/mcp/{quote(token, safe='')}", json=body, headers=MCP_HEADERS)
     assert_clean_answer(response)
-    assert response.status_code in {401, 404, 405}, response.text
+    # 307: a token of slashes makes a path with an empty segment, which Starlette redirects to "/mcp/".
+    assert response.status_code in {307, 401, 404, 405}, response.text

@@ -17,7 +17,7 @@ import anyio
 import httpx
 import pytest
 
-from server.cli import _print_key_status
+from server.cli import _print_key_status, main
 from server.connections import associated_data
 from server.security.crypto import Keyring, generate_key
 from server.security.rotation import KeyStatus, RotationProgress, key_status, rotate_keys
@@ -202,3 +202,23 @@ def test_keys_status_table_says_which_key_can_be_removed(old_key: str, new_key: 
     assert lines[2].split()[:3] == [kid(old_key), "0", "configured"] and "safe to remove" in lines[2]
     assert lines[3].split()[:3] == ["0123456789abcdef", "1", "NOT"]
     assert "1 stored key(s) are not under the primary key yet" in lines[4]
+
+
+def test_keys_commands_on_a_database_without_schema_say_what_to_do(
+    fresh_database_url: str, new_key: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MISTRAL_MCP_DATABASE_URL", fresh_database_url)
+    monkeypatch.setenv("MISTRAL_MCP_ENCRYPTION_KEYS", new_key)
+    assert main(["keys", "status"]) == 1
+    assert "mistral-mcp db upgrade" in capsys.readouterr().err
+
+
+def test_keys_commands_refuse_to_invent_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("MISTRAL_MCP_ENCRYPTION_KEYS", "MISTRAL_MCP_ENCRYPTION_KEYS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MISTRAL_MCP_DATA_DIR", str(tmp_path / "data"))
+    assert main(["keys", "rotate"]) == 2
+    assert "MISTRAL_MCP_ENCRYPTION_KEYS" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()

@@ -145,6 +145,7 @@ def test_sign_up_limit_per_address_is_shared_by_replicas_through_redis(
         assert refused.status_code == 429
         assert int(refused.headers["Retry-After"]) >= 1
         assert refused.json()["error"]["code"] == "rate_limited"
+        assert sample(scrape(a.url), "mistral_mcp_rate_limit_rejections_total", limit="signup") == 1
         # Another address is not affected.
         other = httpx.post(
             f"{b.url}/api/connections", json={"api_key": "sk-test-valid"}, headers={"X-Forwarded-For": unique_address()}

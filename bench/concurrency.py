@@ -1,0 +1,74 @@
+"""Many long calls at once on one server process: does every one succeed, how long do the
+slowest take, and how much memory does the process hold meanwhile?"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+from dataclasses import dataclass
+
+from bench import loadgen
+from bench.processes import Process
+
+
+@dataclass
+class InFlight:
+    name: str
+    calls: int
+    ok: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    rss_before_mb: float
+    rss_peak_mb: float
+    progress_min: int | None = None
+    progress_median: float | None = None
+    first_failure: str = ""
+
+
+class RssSampler:
+    """The largest resident set seen while the block runs (sampled every 20 ms)."""
+
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        self.peak = process.rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self.process.rss_mb())
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.process.rss_mb())
+
+
+def in_flight(process: Process, target: loadgen.Target, calls: int, *, count_progress: bool = False) -> InFlight:
+    """`calls` clients each make one call, all at once."""
+    before = process.rss_mb()
+    bodies: list[bytes] = []
+    with RssSampler(process) as rss:
+        stats = loadgen.run(target, calls, calls, timeout=120, keep=bodies if count_progress else None)
+    result = InFlight(
+        target.name,
+        calls,
+        stats.calls,
+        stats.p50_ms,
+        stats.p99_ms,
+        max(stats.latencies, default=float("nan")) * 1000,
+        before,
+        rss.peak,
+        first_failure=stats.first_failure,
+    )
+    if count_progress:
+        counts = [loadgen.progress_count(body) for body in bodies]
+        result.ok = sum(1 for n in counts if n > 0)  # a streamed call counts only if progress arrived
+        result.progress_min = min(counts, default=0)
+        result.progress_median = statistics.median(counts) if counts else 0
+    return result

@@ -1,0 +1,82 @@
+"""The SDK's stateless Streamable HTTP transport, answering in JSON unless progress is asked for.
+
+A stateless request can be answered with a plain JSON body or with an SSE stream. Only the
+stream can carry progress notifications, but it costs a streaming response with its own
+tasks (sender, keep-alive pinger, disconnect and shutdown watchers) on every request: about
+a fifth of a tool call's CPU in `python -m bench`. A request without a progress token can
+receive nothing but its one response, so it is answered in JSON; one with a token gets SSE.
+Both are valid answers to every client, which must send `Accept: application/json,
+text/event-stream`.
+
+The choice needs the body, which is read here (within the size limit) and handed on whole.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mcp.server.lowlevel.server import Server
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.datastructures import Headers
+from starlette.types import Message, Receive, Scope, Send
+
+# A byte search, not a JSON parse: bodies can be megabytes of base64. A token hidden behind
+# JSON escapes would only cost that client its progress updates, never its result.
+_PROGRESS_TOKEN = b'"progressToken"'
+
+
+class McpSessions:
+    def __init__(
+        self, server: Server[Any], *, security_settings: TransportSecuritySettings, max_request_body_size: int
+    ) -> None:
+        options: dict[str, Any] = {
+            "app": server,
+            "stateless": True,
+            "security_settings": security_settings,
+            "max_request_body_size": max_request_body_size,
+        }
+        self._streaming = StreamableHTTPSessionManager(json_response=False, **options)
+        self._plain = StreamableHTTPSessionManager(json_response=True, **options)
+        self._limit = max_request_body_size
+
+    @asynccontextmanager
+    async def run(self) -> AsyncIterator[None]:
+        async with self._streaming.run(), self._plain.run():
+            yield
+
+    async def handle_request(self, scope: Scope, receive: Receive, send: Send) -> None:
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self._limit:
+            await self._streaming.handle_request(scope, receive, send)  # refuses it (413) unread
+            return
+        messages = await _read_body(receive, self._limit)
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        manager = self._streaming if _PROGRESS_TOKEN in body else self._plain
+        await manager.handle_request(scope, _replay(messages, receive), send)
+
+
+async def _read_body(receive: Receive, limit: int) -> list[Message]:
+    """The messages carrying the body, stopping early past `limit` (the SDK then refuses it)."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages
+        size += len(message.get("body", b""))
+        if size > limit or not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = deque(messages)
+
+    async def replay() -> Message:
+        return pending.popleft() if pending else await receive()
+
+    return replay
