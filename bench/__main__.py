@@ -39,7 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--delay-ms", type=int, default=2000, help="upstream delay for in-flight calls")
     parser.add_argument("--streams", type=int, default=200, help="simultaneous streamed calls (default 200)")
     parser.add_argument("--rows", type=int, default=100_000, help="stored connections for the scale test")
-    parser.add_argument("--postgres", default=os.environ.get("MISTRAL_MCP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("MISTRAL_MCP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
+        help=f"PostgreSQL server for the scale test, or none (default {DEFAULT_POSTGRES})",
+    )
     parser.add_argument("--loop", default="asyncio", help="uvicorn --loop for both servers (asyncio, uvloop)")
     parser.add_argument("--http", default="h11", help="uvicorn --http for both servers (h11, httptools)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn --workers for both servers")
@@ -173,7 +177,9 @@ def stored_data(upstream_url: str, workdir: Path, args: argparse.Namespace) -> t
     signups, lookups = (10, 50) if args.quick else (200, 2000)
     rows = scale.run_sqlite(str(workdir / "scale.db"), upstream_url, args.rows, signups, lookups)
     note = ""
-    if scale.postgres_reachable(args.postgres):
+    if args.postgres in {"", "none"}:
+        note = "\n(PostgreSQL not measured: --postgres none.)"
+    elif scale.postgres_reachable(args.postgres):
         rows += scale.run_postgres(args.postgres, upstream_url, args.rows, signups, lookups)
     else:
         note = f"\n(PostgreSQL not measured: nothing answers at {args.postgres}; set --postgres.)"
