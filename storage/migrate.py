@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -37,9 +41,24 @@ def head_revision() -> str:
     return head
 
 
+@asynccontextmanager
+async def _sqlite_file_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Serialise upgraders of one SQLite file across processes (PostgreSQL uses an advisory lock)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+b") as handle:  # noqa: ASYNC230 - opening a lock file is instant
+        await anyio.to_thread.run_sync(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 async def upgrade(engine: AsyncEngine) -> None:
     """Bring the schema to head; safe to run from many replicas at once (idempotent, serialised)."""
-    async with engine.connect() as conn:
+    async with _sqlite_file_lock(engine), engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
             await conn.commit()
