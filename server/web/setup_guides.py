@@ -48,7 +48,9 @@ def guides(mcp_url: str, mcp_endpoint: str) -> list[Guide]:
             "<li>Name it <em>Mistral</em>, paste the URL above as the server URL, leave the OAuth fields empty, "
             "and choose <strong>Add</strong>.</li>"
             "<li>Connectors added on claude.ai also appear in Claude Desktop and in the iOS and Android apps. "
-            "In a chat, turn <em>Mistral</em> on from the tools menu.</li></ol>",
+            "In a chat, turn <em>Mistral</em> on from the tools menu.</li></ol>"
+            f"<p>Rather keep the secret out of the URL? Add <code>{escape(mcp_endpoint)}</code> instead: Claude "
+            "then sends you to our sign-in page (OAuth), where you paste the key or this URL once.</p>",
         ),
         Guide(
             "claude-desktop",
