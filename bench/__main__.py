@@ -116,6 +116,10 @@ def latency(stack_: Stack, args: argparse.Namespace) -> tuple[str, dict[str, Any
             f"| {_ratio(p.p50_ms, bp.p50_ms)} | {_ratio(p.p99_ms, bp.p99_ms)} | {_ratio(p.rate, bp.rate)} "
             f"| {_ratio(p.cpu_us_per_call, bp.cpu_us_per_call)} |"
         )
+    lines.append(
+        f"\nLoad generator CPU per call to ours: {sequential['ours'].client_cpu_us_per_call:.0f} µs (1 client), "
+        f"{parallel['ours'].client_cpu_us_per_call:.0f} µs ({args.clients} clients)."
+    )
     failures = {f"{k}/{c}": v.first_failure for c, d in (("1", sequential), ("n", parallel)) for k, v in d.items()}
     failed = {k: v for k, v in failures.items() if v}
     if failed:
@@ -132,6 +136,7 @@ def _summary(stats: loadgen.Stats) -> dict[str, Any]:
         "p99_ms": stats.p99_ms,
         "calls_per_s": stats.rate,
         "server_cpu_us_per_call": stats.cpu_us_per_call,
+        "client_cpu_us_per_call": stats.client_cpu_us_per_call,
     }
 
 

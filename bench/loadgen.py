@@ -4,7 +4,8 @@ Why aiohttp and not the MCP SDK client or httpx: the SDK client runs a session, 
 models and anyio streams per call, and httpx parses HTTP in pure Python; both cost more
 client CPU per call than the servers under test spend, and on a 2-core machine that CPU
 comes out of the servers' share. aiohttp parses HTTP in C (llhttp) and keeps connections
-alive, so each call costs the client little (measured by `python -m bench loadgen`).
+alive, so each call costs the client little: ~0.1-0.2 ms of CPU against ~0.7 ms (1 client)
+and ~2 ms (32 clients) for httpx on the same machine (bench/RESULTS.md).
 Bodies are encoded once; answers are parsed only as far as needed to check them.
 """
 
@@ -48,6 +49,7 @@ class Stats:
     failures: int = 0
     first_failure: str = ""
     server_cpu: float = 0.0  # seconds of CPU the server process spent meanwhile, when measured
+    client_cpu: float = 0.0  # seconds of CPU this load generator spent
 
     @property
     def calls(self) -> int:
@@ -75,12 +77,17 @@ class Stats:
     def cpu_us_per_call(self) -> float:
         return self.server_cpu / self.calls * 1e6 if self.calls else float("nan")
 
+    @property
+    def client_cpu_us_per_call(self) -> float:
+        return self.client_cpu / self.calls * 1e6 if self.calls else float("nan")
+
     def merge(self, other: Stats) -> None:
         self.latencies += other.latencies
         self.elapsed += other.elapsed
         self.failures += other.failures
         self.first_failure = self.first_failure or other.first_failure
         self.server_cpu += other.server_cpu
+        self.client_cpu += other.client_cpu
 
 
 def tool_call_body(tool: str = "mistral_chat", arguments: dict[str, object] | None = None, **meta: object) -> bytes:
@@ -172,7 +179,10 @@ def run(
     target: Target, calls: int, concurrency: int, *, timeout: float = 60.0, keep: list[bytes] | None = None
 ) -> Stats:
     """Make `calls` calls from `concurrency` clients, each waiting for its answer before the next."""
-    return asyncio.run(_run(target, calls, concurrency, timeout, keep))
+    started = time.process_time()
+    stats = asyncio.run(_run(target, calls, concurrency, timeout, keep))
+    stats.client_cpu = time.process_time() - started
+    return stats
 
 
 def interleaved(

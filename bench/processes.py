@@ -118,13 +118,15 @@ def start(
     env: Mapping[str, str] | None = None,
     serving: Serving | None = None,
     probe: str = "/",
-    wrapper: list[str] | None = None,
 ) -> Process:
-    """Start `uvicorn --factory <factory>` on a free port and wait until it answers."""
+    """Start `uvicorn --factory <factory>` on a free port and wait until it answers.
+
+    Without `serving`, uvicorn's own choice (uvloop and httptools when installed): the upstream.
+    """
     port = free_port()
     log_path = workdir / f"{name}.log"
     command = [
-        *(wrapper or [sys.executable]),
+        sys.executable,
         "-m",
         "uvicorn",
         factory,
@@ -153,8 +155,16 @@ def start(
 
 
 @contextmanager
-def running(*args: object, **kwargs: object) -> Iterator[Process]:
-    process = start(*args, **kwargs)  # type: ignore[arg-type]  # same signature as start()
+def running(
+    name: str,
+    factory: str,
+    workdir: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    serving: Serving | None = None,
+    probe: str = "/",
+) -> Iterator[Process]:
+    process = start(name, factory, workdir, env=env, serving=serving, probe=probe)
     try:
         yield process
     finally:

@@ -139,17 +139,15 @@ class ConnectionService:
         """
         if not tokens.is_well_formed(token):
             return None
-        token_hash = tokens.hash_token(token)
-        if (recent := self._recent.get(token_hash)) is not None:
-            return recent
-        lookup = self._recent.begin()
-        record = await self.find(token)
-        if record is None:
-            return None
-        api_key = self.keyring.decrypt(record.key_ciphertext, associated_data(record.id))
-        connection = AuthenticatedConnection(record.id, record.token_hash, api_key)
-        self._recent.put(token_hash, record.id, connection, lookup)
-        return connection
+
+        async def lookup() -> tuple[str, AuthenticatedConnection] | None:
+            record = await self.find(token)
+            if record is None:
+                return None
+            api_key = self.keyring.decrypt(record.key_ciphertext, associated_data(record.id))
+            return record.id, AuthenticatedConnection(record.id, record.token_hash, api_key)
+
+        return await self._recent.resolve(tokens.hash_token(token), lookup)
 
     async def authenticate_id(self, connection_id: str) -> AuthenticatedConnection | None:
         """For OAuth access tokens, which name the connection rather than carry its token."""

@@ -3,7 +3,7 @@
 A stateless request can be answered with a plain JSON body or with an SSE stream. Only the
 stream can carry progress notifications, but it costs a streaming response with its own
 tasks (sender, keep-alive pinger, disconnect and shutdown watchers) on every request: about
-a fifth of a tool call's CPU in `python -m bench`. A request without a progress token can
+a sixth of a tool call's CPU (bench/RESULTS.md). A request without a progress token can
 receive nothing but its one response, so it is answered in JSON; one with a token gets SSE.
 Both are valid answers to every client, which must send `Accept: application/json,
 text/event-stream`.

@@ -24,6 +24,7 @@ from server.errors import UpstreamError, UpstreamRateLimited, UpstreamStreamBrok
 from server.settings import Settings
 from server.upstream.errors import from_response, parse_retry_after
 from server.upstream.observer import NullObserver, UpstreamObserver
+from server.upstream.pool import ShardedTransport
 from server.upstream.sse import StreamFormatError, iter_sse_json
 
 logger = logging.getLogger(__name__)
@@ -67,16 +68,17 @@ class MistralClient:
         self._max_retries = settings.upstream_max_retries
         self._max_wait = settings.upstream_retry_max_wait
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
+        limits = httpx.Limits(
+            max_connections=settings.upstream_max_connections,
+            max_keepalive_connections=min(settings.upstream_max_connections, 200),
+            keepalive_expiry=30,
+        )
         self._http = httpx.AsyncClient(
             base_url=settings.upstream_url,
             timeout=httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout),
-            limits=httpx.Limits(
-                max_connections=settings.upstream_max_connections,
-                max_keepalive_connections=min(settings.upstream_max_connections, 200),
-                keepalive_expiry=30,
-            ),
+            limits=limits,
             headers={"user-agent": f"mistral-mcp/{__version__}", "accept": "application/json"},
-            transport=transport,
+            transport=transport or ShardedTransport(limits),
             follow_redirects=False,
         )
 

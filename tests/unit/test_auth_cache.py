@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import anyio
 import pytest
 
 from server.auth_cache import AuthCache
@@ -63,3 +66,79 @@ def test_the_table_is_bounded_and_drops_the_oldest_first() -> None:
 def test_more_than_one_second_is_refused(ttl: float) -> None:
     with pytest.raises(ValueError, match="ttl"):
         AuthCache(ttl)
+
+
+class Database:
+    """A lookup that waits until the test lets it answer, counting how often it is asked."""
+
+    def __init__(self, found: tuple[str, str] | None = ("conn_1", "key")) -> None:
+        self.found = found
+        self.asked = 0
+        self.release = anyio.Event()
+        self.fail = False
+
+    async def lookup(self) -> tuple[str, str] | None:
+        self.asked += 1
+        await self.release.wait()
+        if self.fail:
+            raise ConnectionError("database down")
+        return self.found
+
+
+async def _resolve_all(cache: AuthCache[str], db: Database, count: int) -> list[str | None]:
+    results: list[str | None] = []
+
+    async def one() -> None:
+        results.append(await cache.resolve("h1", db.lookup))
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tasks:
+            for _ in range(count):
+                tasks.start_soon(one)
+            await wait_until(lambda: db.asked >= 1)
+            await anyio.wait_all_tasks_blocked()
+            db.release.set()
+    return results
+
+
+async def wait_until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await anyio.wait_all_tasks_blocked()
+
+
+@pytest.mark.anyio
+async def test_concurrent_requests_for_one_token_share_one_lookup() -> None:
+    db = Database()
+    results = await _resolve_all(AuthCache(1.0, clock=Clock()), db, 10)
+    assert results == ["key"] * 10
+    assert db.asked == 1
+
+
+@pytest.mark.anyio
+async def test_an_unknown_token_is_shared_while_looked_up_but_never_remembered() -> None:
+    db = Database(found=None)
+    cache: AuthCache[str] = AuthCache(1.0, clock=Clock())
+    assert await _resolve_all(cache, db, 3) == [None] * 3
+    db.found = ("conn_1", "key")
+    assert await cache.resolve("h1", db.lookup) == "key"  # released already: answers at once
+    assert db.asked == 2
+
+
+@pytest.mark.anyio
+async def test_when_the_shared_lookup_fails_each_waiting_request_tries_for_itself() -> None:
+    db = Database()
+    db.fail = True
+    cache: AuthCache[str] = AuthCache(1.0, clock=Clock())
+    with pytest.raises(BaseExceptionGroup) as raised:
+        await _resolve_all(cache, db, 3)
+    assert all(isinstance(e, ConnectionError) for e in raised.value.exceptions)
+    assert db.asked == 3
+
+
+@pytest.mark.anyio
+async def test_with_the_cache_off_every_request_looks_up_for_itself() -> None:
+    db = Database()
+    db.release.set()
+    cache: AuthCache[str] = AuthCache(0.0, clock=Clock())
+    assert [await cache.resolve("h1", db.lookup) for _ in range(3)] == ["key"] * 3
+    assert db.asked == 3
