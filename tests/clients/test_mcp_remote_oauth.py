@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from pathlib import Path
 
 import anyio
@@ -23,6 +24,13 @@ from tests.fake_mistral import FakeMistral
 from tests.support.external_tools import NodeTools
 
 pytestmark = [pytest.mark.clients, pytest.mark.anyio]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
 
 _AUTHORIZE_URL = re.compile(r"(http://127\.0\.0\.1:\d+/authorize\?\S+)")
 
@@ -66,7 +74,8 @@ async def test_mcp_remote_signs_in_with_oauth_and_calls_a_tool(
     read_fd, write_fd = os.pipe()
     bridge = StdioServerParameters(
         command=str(node_tools.node),
-        args=[node_tools.script("mcp-remote"), f"{app.url}/mcp", "--allow-http"],
+        # An explicit free callback port: the one mcp-remote derives from the URL could be taken.
+        args=[node_tools.script("mcp-remote"), f"{app.url}/mcp", str(free_port()), "--allow-http"],
         env={**tool_env, "BROWSER": "/bin/false"},
     )
     result = None
