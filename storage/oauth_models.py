@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base
+from storage.models import Base, UtcDateTime
 
 
 class OAuthClientRow(Base):
@@ -15,7 +15,7 @@ class OAuthClientRow(Base):
 
     client_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     info_json: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class OAuthRequestRow(Base):
@@ -26,7 +26,7 @@ class OAuthRequestRow(Base):
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(255))
     params_json: Mapped[str] = mapped_column(Text)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class OAuthCodeRow(Base):
@@ -37,8 +37,8 @@ class OAuthCodeRow(Base):
     connection_id: Mapped[str] = mapped_column(String(40), ForeignKey("connections.id", ondelete="CASCADE"), index=True)
     params_json: Mapped[str] = mapped_column(Text)
     family_id: Mapped[str] = mapped_column(String(40))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class OAuthTokenRow(Base):
@@ -51,6 +51,6 @@ class OAuthTokenRow(Base):
     connection_id: Mapped[str] = mapped_column(String(40), ForeignKey("connections.id", ondelete="CASCADE"), index=True)
     resource: Mapped[str | None] = mapped_column(Text, nullable=True)
     scopes: Mapped[str] = mapped_column(Text, default="")
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

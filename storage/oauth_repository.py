@@ -11,16 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.oauth_models import OAuthClientRow, OAuthCodeRow, OAuthRequestRow, OAuthTokenRow
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class StoredCode:
     client_id: str
@@ -77,7 +67,7 @@ class OAuthRepository:
                     )
                 )
             ).first()
-        if row is None or (_aware(row.expires_at) or datetime.min.replace(tzinfo=UTC)) < datetime.now(UTC):
+        if row is None or row.expires_at < datetime.now(UTC):
             return None
         return row.client_id, row.params_json
 
@@ -129,8 +119,8 @@ class OAuthRepository:
             row.connection_id,
             row.params_json,
             row.family_id,
-            _as_utc(row.expires_at),
-            _aware(row.used_at),
+            row.expires_at,
+            row.used_at,
         )
 
     async def use_code(self, code_hash: str, at: datetime) -> bool:
@@ -171,9 +161,9 @@ class OAuthRepository:
             connection_id=row.connection_id,
             resource=row.resource,
             scopes=row.scopes,
-            expires_at=_as_utc(row.expires_at),
-            used_at=_aware(row.used_at),
-            revoked_at=_aware(row.revoked_at),
+            expires_at=row.expires_at,
+            used_at=row.used_at,
+            revoked_at=row.revoked_at,
         )
 
     async def use_refresh_token(self, token_hash: str, at: datetime) -> bool:

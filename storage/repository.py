@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, text, update
@@ -77,13 +77,6 @@ _COLUMNS = (
 )
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes even for timezone-aware columns; we only ever store UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _record(row: Row[Any] | Any) -> ConnectionRecord:
     return ConnectionRecord(
         id=row.id,
@@ -91,10 +84,10 @@ def _record(row: Row[Any] | Any) -> ConnectionRecord:
         key_ciphertext=bytes(row.key_ciphertext),
         key_id=row.key_id,
         key_hint=row.key_hint,
-        created_at=row.created_at.replace(tzinfo=row.created_at.tzinfo or UTC),
-        key_updated_at=row.key_updated_at.replace(tzinfo=row.key_updated_at.tzinfo or UTC),
-        token_rotated_at=_aware(row.token_rotated_at),
-        last_used_at=_aware(row.last_used_at),
+        created_at=row.created_at,
+        key_updated_at=row.key_updated_at,
+        token_rotated_at=row.token_rotated_at,
+        last_used_at=row.last_used_at,
     )
 
 

@@ -105,19 +105,25 @@ def token(app: RunningApp, **form: str) -> httpx.Response:
     return httpx.post(f"{app.url}/token", data=form)
 
 
+def exchange_code(
+    app: RunningApp, client_id: str, code: str, verifier: str, redirect_uri: str = REDIRECT
+) -> httpx.Response:
+    return token(
+        app,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=redirect_uri,
+        client_id=client_id,
+        code_verifier=verifier,
+    )
+
+
 def obtain_tokens(app: RunningApp, browser: Browser, **consent: str) -> tuple[dict[str, Any], dict[str, Any]]:
     client = register(app)
     verifier, challenge = pkce()
     browser.open_authorize(authorize_url(app, client["client_id"], challenge))
     params = callback_params(browser.submit(**(consent or {"api_key": VALID_KEY})))
-    response = token(
-        app,
-        grant_type="authorization_code",
-        code=params["code"],
-        redirect_uri=REDIRECT,
-        client_id=client["client_id"],
-        code_verifier=verifier,
-    )
+    response = exchange_code(app, client["client_id"], params["code"], verifier)
     assert response.status_code == 200, response.text
     return client, response.json()
 
@@ -230,14 +236,7 @@ def test_wrong_pkce_verifier_is_invalid_grant(app: RunningApp, browser: Browser)
     _, challenge = pkce()
     browser.open_authorize(authorize_url(app, client["client_id"], challenge))
     params = callback_params(browser.submit(api_key=VALID_KEY))
-    response = token(
-        app,
-        grant_type="authorization_code",
-        code=params["code"],
-        redirect_uri=REDIRECT,
-        client_id=client["client_id"],
-        code_verifier=pkce()[0],
-    )
+    response = exchange_code(app, client["client_id"], params["code"], pkce()[0])
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
 
@@ -268,14 +267,7 @@ def test_expired_code_is_invalid_grant(app: RunningApp, browser: Browser, monkey
     browser.open_authorize(authorize_url(app, client["client_id"], challenge))
     monkeypatch.setattr(provider_module, "CODE_SECONDS", -1)
     params = callback_params(browser.submit(api_key=VALID_KEY))
-    response = token(
-        app,
-        grant_type="authorization_code",
-        code=params["code"],
-        redirect_uri=REDIRECT,
-        client_id=client["client_id"],
-        code_verifier=verifier,
-    )
+    response = exchange_code(app, client["client_id"], params["code"], verifier)
     assert response.json()["error"] == "invalid_grant"
     assert "expired" in response.json()["error_description"]
 
@@ -288,13 +280,8 @@ def test_wrong_redirect_uri_is_refused_at_authorize_and_at_token(app: RunningApp
     assert "location" not in bad.headers  # never redirect to an unregistered URI
     browser.open_authorize(authorize_url(app, client["client_id"], challenge))
     params = callback_params(browser.submit(api_key=VALID_KEY))
-    response = token(
-        app,
-        grant_type="authorization_code",
-        code=params["code"],
-        redirect_uri="http://127.0.0.1:33418/other",
-        client_id=client["client_id"],
-        code_verifier=verifier,
+    response = exchange_code(
+        app, client["client_id"], params["code"], verifier, redirect_uri="http://127.0.0.1:33418/other"
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
