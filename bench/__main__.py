@@ -44,8 +44,8 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("MISTRAL_MCP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
         help=f"PostgreSQL server for the scale test, or none (default {DEFAULT_POSTGRES})",
     )
-    parser.add_argument("--loop", default="asyncio", help="uvicorn --loop for both servers (asyncio, uvloop)")
-    parser.add_argument("--http", default="h11", help="uvicorn --http for both servers (h11, httptools)")
+    parser.add_argument("--loop", default="auto", help="uvicorn --loop for both servers (auto: uvloop when installed)")
+    parser.add_argument("--http", default="auto", help="uvicorn --http for both servers (auto: httptools if installed)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn --workers for both servers")
     parser.add_argument("--profile", choices=["reference", "ours"], help="profile one server instead")
     parser.add_argument("--profile-seconds", type=int, default=10)

@@ -6,6 +6,7 @@ is each server's own work, as a client on the network would see it.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -24,15 +25,23 @@ import httpx
 class Serving:
     """uvicorn options for the servers under test (the upstream always runs with defaults)."""
 
-    loop: str = "asyncio"
-    http: str = "h11"
+    loop: str = "auto"  # as `mistral-mcp serve`: uvloop and httptools when installed (they are dependencies)
+    http: str = "auto"
     workers: int = 1
 
     def args(self) -> list[str]:
         return ["--loop", self.loop, "--http", self.http, "--workers", str(self.workers)]
 
     def __str__(self) -> str:
-        return f"loop={self.loop} http={self.http} workers={self.workers}"
+        return f"loop={_resolved(self.loop, 'uvloop')} http={_resolved(self.http, 'httptools')} workers={self.workers}"
+
+
+def _resolved(choice: str, preferred: str) -> str:
+    """What uvicorn's `auto` picks here: `preferred` when it can be imported."""
+    if choice != "auto":
+        return choice
+    fallback = "asyncio" if preferred == "uvloop" else "h11"
+    return f"auto ({preferred if importlib.util.find_spec(preferred) else fallback})"
 
 
 @dataclass

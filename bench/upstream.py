@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import re
+import time
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -89,6 +90,9 @@ class LeanUpstream:
         self._unauthorized = json.dumps(UNAUTHORIZED).encode()
         words = [f"word{i} " for i in range(self.stream_chunks)]
         self._events = [_chunk(i, w, last=i == len(words) - 1) for i, w in enumerate(words)]
+        # Wall-clock arrival of each delayed request, so the harness can tell how long a server took
+        # to pass a burst of calls on (GET /bench/arrivals hands them over and starts afresh).
+        self._arrivals: list[float] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -100,11 +104,16 @@ class LeanUpstream:
         if not any(name == b"authorization" for name, _ in scope["headers"]):
             await _send_json(send, 401, self._unauthorized)
             return
+        if scope["path"] == "/bench/arrivals":
+            arrivals, self._arrivals = self._arrivals, []
+            await _send_json(send, 200, json.dumps(arrivals).encode())
+            return
         if scope["path"] == "/v1/models":
             await _send_json(send, 200, self._models)
             return
         # Substring tests, not a JSON parse: the floor must stay as cheap as possible.
         if b"bench-delay-" in body and (match := _DELAY.search(body)):
+            self._arrivals.append(time.time())
             await asyncio.sleep(int(match.group(1)) / 1000)
         if b'"stream":true' in body.replace(b" ", b""):
             await self._stream(send)

@@ -64,6 +64,7 @@ def _serve(settings: Settings) -> None:
     from sse_starlette.sse import AppStatus
 
     from server.app import create_app
+    from server.gc_tuning import tune_for_serving
     from server.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
@@ -71,8 +72,10 @@ def _serve(settings: Settings) -> None:
     # calls in flight. Our (stateless) SSE responses end by themselves once the result is sent,
     # and uvicorn's grace period below bounds the wait.
     AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]  # unannotated upstream
+    app = create_app(settings)
+    tune_for_serving()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,

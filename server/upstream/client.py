@@ -1,4 +1,5 @@
-"""`MistralClient`: one pooled `httpx.AsyncClient` per process, shared by every connection.
+"""`MistralClient`: one pooled `httpx.AsyncClient` per process, shared by every connection
+(its connections are aiohttp's: `server/upstream/transport.py`).
 
 Retries (bounded, jittered exponential backoff, `Retry-After` honoured up to a cap) apply to
 429/502/503/504 and to failures to connect, where Mistral cannot have acted on the request.
@@ -24,8 +25,8 @@ from server.errors import UpstreamError, UpstreamRateLimited, UpstreamStreamBrok
 from server.settings import Settings
 from server.upstream.errors import from_response, parse_retry_after
 from server.upstream.observer import NullObserver, UpstreamObserver
-from server.upstream.pool import ShardedTransport
 from server.upstream.sse import StreamFormatError, iter_sse_json
+from server.upstream.transport import AiohttpTransport
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class MistralClient:
             timeout=httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout),
             limits=limits,
             headers={"user-agent": f"mistral-mcp/{__version__}", "accept": "application/json"},
-            transport=transport or ShardedTransport(limits),
+            transport=transport or AiohttpTransport(limits),
             follow_redirects=False,
         )
 
