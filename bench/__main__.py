@@ -145,17 +145,20 @@ def in_flight(stack_: Stack, args: argparse.Namespace) -> tuple[str, list[concur
     assert stack_.ours is not None
     body = loadgen.tool_call_body(arguments={"prompt": loadgen.PROMPT, "model": delay_model(args.delay_ms)})
     results = [
-        concurrency.in_flight(stack_.ours, stack_.ours_target(body), args.in_flight),
-        concurrency.in_flight(stack_.reference, stack_.reference_target(body), args.in_flight),
+        concurrency.in_flight(stack_.ours, stack_.ours_target(body), args.in_flight, arrivals=stack_.arrivals),
+        concurrency.in_flight(
+            stack_.reference, stack_.reference_target(body), args.in_flight, arrivals=stack_.arrivals
+        ),
     ]
     lines = [
         f"| {args.in_flight} calls at once, upstream answers after {args.delay_ms / 1000:g} s | succeeded | p50 ms "
-        "| p99 ms | max ms | RSS before MB | RSS peak MB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| p99 ms | max ms | last call reached upstream at ms | RSS before MB | RSS peak MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
+        passed_on = f"{r.passed_on_ms:.0f}" if r.passed_on_ms is not None else "-"
         lines.append(
-            f"| {r.name} | {r.ok}/{r.calls} | {r.p50_ms:.0f} | {r.p99_ms:.0f} | {r.max_ms:.0f} "
+            f"| {r.name} | {r.ok}/{r.calls} | {r.p50_ms:.0f} | {r.p99_ms:.0f} | {r.max_ms:.0f} | {passed_on} "
             f"| {r.rss_before_mb:.0f} | {r.rss_peak_mb:.0f} |"
         )
     lines += [f"\nFAILED ({r.name}): {r.first_failure}" for r in results if r.first_failure]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import statistics
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench import loadgen
@@ -21,6 +23,7 @@ class InFlight:
     max_ms: float
     rss_before_mb: float
     rss_peak_mb: float
+    passed_on_ms: float | None = None  # when the last call reached the upstream, from the start
     progress_min: int | None = None
     progress_median: float | None = None
     first_failure: str = ""
@@ -49,10 +52,21 @@ class RssSampler:
         self.peak = max(self.peak, self.process.rss_mb())
 
 
-def in_flight(process: Process, target: loadgen.Target, calls: int, *, count_progress: bool = False) -> InFlight:
-    """`calls` clients each make one call, all at once."""
+def in_flight(
+    process: Process,
+    target: loadgen.Target,
+    calls: int,
+    *,
+    count_progress: bool = False,
+    arrivals: Callable[[], list[float]] | None = None,
+) -> InFlight:
+    """`calls` clients each make one call, all at once. `arrivals` hands over (and clears) the
+    upstream's record of when each delayed request reached it (wall clock)."""
     before = process.rss_mb()
     bodies: list[bytes] = []
+    if arrivals is not None:
+        arrivals()  # forget the warm-up's
+    started = time.time()
     with RssSampler(process) as rss:
         stats = loadgen.run(target, calls, calls, timeout=120, keep=bodies if count_progress else None)
     result = InFlight(
@@ -66,6 +80,8 @@ def in_flight(process: Process, target: loadgen.Target, calls: int, *, count_pro
         rss.peak,
         first_failure=stats.first_failure,
     )
+    if arrivals is not None and (reached := arrivals()):
+        result.passed_on_ms = (max(reached) - started) * 1000
     if count_progress:
         counts = [loadgen.progress_count(body) for body in bodies]
         result.ok = sum(1 for n in counts if n > 0)  # a streamed call counts only if progress arrived

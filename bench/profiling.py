@@ -32,7 +32,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("argument validation (jsonschema)", ("jsonschema/", "referencing/", "rpds")),
     ("logging", ("logging/", "server/logs.py")),
     ("metrics", ("prometheus_client/",)),
-    ("upstream HTTP client (httpx)", ("httpx/", "httpcore/")),
+    (
+        "upstream HTTP client (httpx, aiohttp)",
+        ("httpx/", "httpcore/", "aiohttp/", "aiohappyeyeballs/", "yarl/", "multidict/", "server/upstream/transport"),
+    ),
     ("SSE response (sse-starlette)", ("sse_starlette/",)),
     ("MCP SDK (transport, dispatch, models)", ("mcp/", "mcp_types/")),
     ("our server code", ("server/",)),

@@ -28,6 +28,14 @@ class Stack:
     ours: Process | None
     mcp_urls: tuple[str, ...]  # our server: one signed-up connection per client
 
+    def arrivals(self) -> list[float]:
+        """When the upstream received each delayed request since the last ask (and forget them)."""
+        response = httpx.get(
+            self.upstream.url + "/bench/arrivals", headers={"authorization": f"Bearer {BENCH_KEY}"}, timeout=10
+        )
+        response.raise_for_status()
+        return [float(t) for t in response.json()]
+
     def floor(self) -> loadgen.Target:
         return loadgen.floor_target(self.upstream.url, BENCH_KEY)
 

@@ -138,13 +138,14 @@ def create_app(settings: Settings) -> Starlette:
     mcp_endpoint = TrimHeaderWhitespace(TransportGuard(McpEndpoint(), settings))
     oauth = oauth_provider(settings)
     routes = [
+        # First: nearly every request is an MCP call, and Starlette tries routes in order.
+        Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
+        Route("/mcp/{token}", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
         *pages.ROUTES,
         *manage.ROUTES,
         *api.ROUTES,
         *health.ROUTES,
         *metrics_endpoint.ROUTES,
-        Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
-        Route("/mcp/{token}", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
         *(oauth_routes(oauth) if oauth is not None else []),
     ]
     return Starlette(
