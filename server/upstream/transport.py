@@ -25,6 +25,7 @@ import aiohttp
 import httpx
 
 _CHUNK = 64 * 1024
+_FRAMING = frozenset({"content-length", "transfer-encoding"})
 
 
 @contextmanager
@@ -103,7 +104,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             response = await self._session.request(
                 request.method,
                 str(request.url),
-                headers=[(k, v) for k, v in request.headers.multi_items() if k.lower() != "content-length"],
+                # aiohttp frames the body it is given and counts it itself.
+                headers=[(k, v) for k, v in request.headers.multi_items() if k.lower() not in _FRAMING],
                 data=body or None,
                 allow_redirects=False,
                 compress=None,
