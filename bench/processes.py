@@ -33,14 +33,14 @@ class Serving:
         return ["--loop", self.loop, "--http", self.http, "--workers", str(self.workers)]
 
     def __str__(self) -> str:
-        return f"loop={_resolved(self.loop, 'uvloop')} http={_resolved(self.http, 'httptools')} workers={self.workers}"
+        loop, http = _resolved(self.loop, "uvloop", "asyncio"), _resolved(self.http, "httptools", "h11")
+        return f"loop={loop} http={http} workers={self.workers}"
 
 
-def _resolved(choice: str, preferred: str) -> str:
+def _resolved(choice: str, preferred: str, fallback: str) -> str:
     """What uvicorn's `auto` picks here: `preferred` when it can be imported."""
     if choice != "auto":
         return choice
-    fallback = "asyncio" if preferred == "uvloop" else "h11"
     return f"auto ({preferred if importlib.util.find_spec(preferred) else fallback})"
 
 
@@ -149,7 +149,7 @@ def start(
         "warning",
         "--backlog",
         "4096",
-        *(serving or Serving(loop="auto", http="auto")).args(),
+        *(serving or Serving()).args(),
     ]
     full_env = {**os.environ, **(env or {})}
     with log_path.open("wb") as log:

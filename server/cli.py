@@ -14,6 +14,8 @@ from server.errors import ConfigError
 from server.settings import SETTINGS_DOC, Settings
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
     from server.security.rotation import KeyStatus
 
 _EPILOG = "Configuration comes from environment variables:\n\n" + "\n".join(
@@ -59,8 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve(settings: Settings) -> None:
-    import uvicorn
+def serving_app(settings: Settings) -> Starlette:
+    """The app as `mistral-mcp serve` runs it, with the process set up around it (the benchmark
+    serves exactly this): logging configured, sse-starlette's drain-on-signal off, the collector tuned."""
     from sse_starlette.sse import AppStatus
 
     from server.app import create_app
@@ -70,10 +73,17 @@ def _serve(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)
     # sse-starlette ends every SSE response as soon as SIGTERM arrives, which would cut the tool
     # calls in flight. Our (stateless) SSE responses end by themselves once the result is sent,
-    # and uvicorn's grace period below bounds the wait.
+    # and uvicorn's grace period bounds the wait.
     AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]  # unannotated upstream
     app = create_app(settings)
     tune_for_serving()
+    return app
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    app = serving_app(settings)
     uvicorn.run(
         app,
         host=settings.host,

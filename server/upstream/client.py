@@ -69,15 +69,11 @@ class MistralClient:
         self._max_retries = settings.upstream_max_retries
         self._max_wait = settings.upstream_retry_max_wait
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
-        limits = httpx.Limits(
-            max_connections=settings.upstream_max_connections,
-            max_keepalive_connections=min(settings.upstream_max_connections, 200),
-            keepalive_expiry=30,
-        )
+        # The pool is the transport's: httpx's own `limits` would apply only to its default transport.
+        limits = httpx.Limits(max_connections=settings.upstream_max_connections, keepalive_expiry=30)
         self._http = httpx.AsyncClient(
             base_url=settings.upstream_url,
             timeout=httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout),
-            limits=limits,
             headers={"user-agent": f"mistral-mcp/{__version__}", "accept": "application/json"},
             transport=transport or AiohttpTransport(limits),
             follow_redirects=False,

@@ -17,7 +17,6 @@ connecting (or waiting for a free connection), so only they map to the retried k
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
@@ -72,11 +71,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     is built in the lifespan and never shared across loops.
     """
 
-    def __init__(self, limits: httpx.Limits, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, limits: httpx.Limits) -> None:
         self._limits = limits
         # httpx's own trust store (certifi, or SSL_CERT_FILE), so switching transports changes
         # nothing about which certificates Mistral's endpoint is checked against.
-        self._ssl = ssl_context or httpx.create_ssl_context()
+        self._ssl = httpx.create_ssl_context()
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
