@@ -20,10 +20,19 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+HANDSHAKE_VERSION = "2025-11-25"  # what most clients in the field send: stateless after `initialize`
 MCP_HEADERS = {
     "accept": "application/json, text/event-stream",
     "content-type": "application/json",
-    "mcp-protocol-version": "2025-11-25",
+    "mcp-protocol-version": HANDSHAKE_VERSION,
+}
+# The 2026-07-28 revision: no handshake, each request carries its own envelope in `_meta` and
+# routing headers, and the SDK answers it in the request's own task (no per-request transport).
+MODERN_VERSION = "2026-07-28"
+MODERN_ENVELOPE = {
+    "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
+    "io.modelcontextprotocol/clientCapabilities": {},
+    "io.modelcontextprotocol/clientInfo": {"name": "mistral-mcp-bench", "version": "1"},
 }
 PROMPT = "Say hello."
 
@@ -128,6 +137,14 @@ def completion_ok(status: int, data: bytes) -> bool:
 
 def mcp_target(name: str, urls: tuple[str, ...], body: bytes | None = None, check: Check = tool_result_ok) -> Target:
     return Target(name, urls, body or tool_call_body(), check, MCP_HEADERS)
+
+
+def modern_tool_call(
+    tool: str = "mistral_chat", arguments: dict[str, object] | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """A 2026-07-28 `tools/call`: the body (envelope in `_meta`) and the headers that must match it."""
+    headers = {**MCP_HEADERS, "mcp-protocol-version": MODERN_VERSION, "mcp-method": "tools/call", "mcp-name": tool}
+    return tool_call_body(tool, arguments, **MODERN_ENVELOPE), headers
 
 
 def floor_target(upstream_url: str, key: str) -> Target:

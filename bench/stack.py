@@ -48,6 +48,16 @@ class Stack:
     def ours_target(self, body: bytes | None = None, check: loadgen.Check = loadgen.tool_result_ok) -> loadgen.Target:
         return loadgen.mcp_target("ours", self.mcp_urls, body, check)
 
+    def modern_targets(self, arguments: dict[str, object]) -> tuple[loadgen.Target, loadgen.Target]:
+        """The same tool call as a 2026-07-28 request, to the reference and to ours."""
+        assert self.reference is not None
+        body, headers = loadgen.modern_tool_call(arguments=arguments)
+        era, check = loadgen.MODERN_VERSION, loadgen.tool_result_ok
+        return (
+            loadgen.Target(f"reference, {era}", (self.reference.url + "/mcp",), body, check, headers),
+            loadgen.Target(f"ours, {era}", self.mcp_urls, body, check, headers),
+        )
+
 
 def ours_env(workdir: Path, upstream_url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     data = workdir / "ours-data"

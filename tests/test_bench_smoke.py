@@ -34,6 +34,9 @@ def test_the_benchmark_harness_runs_every_section_and_prints_its_tables(tmp_path
     ):
         assert heading in run.stdout
     assert "| ours ÷ reference |" in run.stdout
+    for era in ("2025-11-25", "2026-07-28"):  # the in-flight burst runs in both protocol eras
+        assert f"| ours, {era} | 20/20 |" in run.stdout
+        assert f"| reference, {era} | 20/20 |" in run.stdout
     assert "FAILED" not in run.stdout, run.stdout
     assert "| SQLite | 0 |" in run.stdout
     if postgres != "none":
