@@ -155,19 +155,21 @@ def in_flight(stack_: Stack, args: argparse.Namespace) -> tuple[str, list[concur
         (stack_.ours, ours_modern),
         (stack_.reference, reference_modern),
     ]
+    if stack_.forwarder is not None:
+        runs.append((stack_.forwarder, stack_.forwarder_target(body)))
     results = [
         concurrency.in_flight(process, target, args.in_flight, arrivals=stack_.arrivals) for process, target in runs
     ]
     lines = [
         f"| {args.in_flight} calls at once, upstream answers after {args.delay_ms / 1000:g} s | succeeded | p50 ms "
-        "| p99 ms | max ms | last call reached upstream at ms | RSS before MB | RSS peak MB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| p99 ms | max ms | last call reached upstream at ms | server CPU ms/call | RSS before MB | RSS peak MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         passed_on = f"{r.passed_on_ms:.0f}" if r.passed_on_ms is not None else "-"
         lines.append(
             f"| {r.name} | {r.ok}/{r.calls} | {r.p50_ms:.0f} | {r.p99_ms:.0f} | {r.max_ms:.0f} | {passed_on} "
-            f"| {r.rss_before_mb:.0f} | {r.rss_peak_mb:.0f} |"
+            f"| {r.cpu_ms_per_call:.2f} | {r.rss_before_mb:.0f} | {r.rss_peak_mb:.0f} |"
         )
     lines += [f"\nFAILED ({r.name}): {r.first_failure}" for r in results if r.first_failure]
     return "\n".join(lines), results

@@ -24,6 +24,7 @@ class InFlight:
     rss_before_mb: float
     rss_peak_mb: float
     passed_on_ms: float | None = None  # when the last call reached the upstream, from the start
+    cpu_ms_per_call: float = 0.0  # the server's CPU (user + system) over the burst, per call
     progress_min: int | None = None
     progress_median: float | None = None
     first_failure: str = ""
@@ -66,9 +67,10 @@ def in_flight(
     bodies: list[bytes] = []
     if arrivals is not None:
         arrivals()  # forget the warm-up's
-    started = time.time()
+    started, cpu_before = time.time(), process.cpu_seconds()
     with RssSampler(process) as rss:
         stats = loadgen.run(target, calls, calls, timeout=120, keep=bodies if count_progress else None)
+    cpu = process.cpu_seconds() - cpu_before
     result = InFlight(
         target.name,
         calls,
@@ -79,6 +81,7 @@ def in_flight(
         before,
         rss.peak,
         first_failure=stats.first_failure,
+        cpu_ms_per_call=cpu / calls * 1000,
     )
     if arrivals is not None and (reached := arrivals()):
         result.passed_on_ms = (max(reached) - started) * 1000

@@ -27,6 +27,7 @@ class Stack:
     reference: Process | None
     ours: Process | None
     mcp_urls: tuple[str, ...]  # our server: one signed-up connection per client
+    forwarder: Process | None = None
 
     def arrivals(self) -> list[float]:
         """When the upstream received each delayed request since the last ask (and forget them)."""
@@ -47,6 +48,10 @@ class Stack:
 
     def ours_target(self, body: bytes | None = None, check: loadgen.Check = loadgen.tool_result_ok) -> loadgen.Target:
         return loadgen.mcp_target("ours", self.mcp_urls, body, check)
+
+    def forwarder_target(self, body: bytes) -> loadgen.Target:
+        assert self.forwarder is not None
+        return loadgen.mcp_target("bare forwarder, no MCP SDK", (self.forwarder.url + "/mcp",), body)
 
     def modern_targets(self, arguments: dict[str, object]) -> tuple[loadgen.Target, loadgen.Target]:
         """The same tool call as a 2026-07-28 request, to the reference and to ours."""
@@ -105,15 +110,17 @@ def stack(
                 f"{name}upstream", "bench.upstream:create_app", workdir, env=upstream_env, probe="/v1/models"
             )
         )
-        reference = ours = None
+        reference = ours = forwarder = None
         if with_reference:
+            to_upstream = {"BENCH_UPSTREAM_URL": upstream.url, "BENCH_UPSTREAM_KEY": BENCH_KEY}
             reference = started.enter_context(
                 processes.running(
-                    f"{name}reference",
-                    "bench.reference_server:create_app",
-                    workdir,
-                    env={"BENCH_UPSTREAM_URL": upstream.url, "BENCH_UPSTREAM_KEY": BENCH_KEY},
-                    serving=serving,
+                    f"{name}reference", "bench.reference_server:create_app", workdir, env=to_upstream, serving=serving
+                )
+            )
+            forwarder = started.enter_context(
+                processes.running(
+                    f"{name}forwarder", "bench.forwarder:create_app", workdir, env=to_upstream, serving=serving
                 )
             )
         mcp_urls: tuple[str, ...] = ()
@@ -129,4 +136,4 @@ def stack(
                 )
             )
             mcp_urls = sign_up(ours, connections)
-        yield Stack(upstream, reference, ours, mcp_urls)
+        yield Stack(upstream, reference, ours, mcp_urls, forwarder)

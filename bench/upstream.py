@@ -60,7 +60,7 @@ def _chunk(index: int, content: str, *, last: bool) -> bytes:
     return b"data: " + json.dumps(chunk).encode() + b"\n\n"
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     body = b""
     more = True
     while more:
@@ -70,7 +70,7 @@ async def _read_body(receive: Receive) -> bytes:
     return body
 
 
-async def _send_json(send: Send, status: int, payload: bytes) -> None:
+async def send_json(send: Send, status: int, payload: bytes) -> None:
     headers = [*_JSON_HEADERS, (b"content-length", str(len(payload)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
@@ -100,16 +100,16 @@ class LeanUpstream:
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if not any(name == b"authorization" for name, _ in scope["headers"]):
-            await _send_json(send, 401, self._unauthorized)
+            await send_json(send, 401, self._unauthorized)
             return
         if scope["path"] == "/bench/arrivals":
             arrivals, self._arrivals = self._arrivals, []
-            await _send_json(send, 200, json.dumps(arrivals).encode())
+            await send_json(send, 200, json.dumps(arrivals).encode())
             return
         if scope["path"] == "/v1/models":
-            await _send_json(send, 200, self._models)
+            await send_json(send, 200, self._models)
             return
         # Substring tests, not a JSON parse: the floor must stay as cheap as possible.
         if b"bench-delay-" in body and (match := _DELAY.search(body)):
@@ -118,7 +118,7 @@ class LeanUpstream:
         if b'"stream":true' in body.replace(b" ", b""):
             await self._stream(send)
             return
-        await _send_json(send, 200, self._completion)
+        await send_json(send, 200, self._completion)
 
     async def _stream(self, send: Send) -> None:
         headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]

@@ -37,6 +37,7 @@ def test_the_benchmark_harness_runs_every_section_and_prints_its_tables(tmp_path
     for era in ("2025-11-25", "2026-07-28"):  # the in-flight burst runs in both protocol eras
         assert f"| ours, {era} | 20/20 |" in run.stdout
         assert f"| reference, {era} | 20/20 |" in run.stdout
+    assert "| bare forwarder, no MCP SDK | 20/20 |" in run.stdout
     assert "FAILED" not in run.stdout, run.stdout
     assert "| SQLite | 0 |" in run.stdout
     if postgres != "none":
