@@ -14,7 +14,7 @@ import platform
 import sys
 import tempfile
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -141,22 +141,8 @@ def _summary(stats: loadgen.Stats) -> dict[str, Any]:
 
 
 def in_flight(stack_: Stack, args: argparse.Namespace) -> tuple[str, list[concurrency.InFlight]]:
-    assert stack_.reference is not None
-    assert stack_.ours is not None
     arguments: dict[str, object] = {"prompt": loadgen.PROMPT, "model": delay_model(args.delay_ms)}
-    body = loadgen.tool_call_body(arguments=arguments)
-    reference_modern, ours_modern = stack_.modern_targets(arguments)
-    # Both eras: a 2025-era stateless request gets a per-request transport from the SDK, a
-    # 2026-07-28 one is answered in its own task; clients in the field send both.
-    era = loadgen.HANDSHAKE_VERSION
-    runs = [
-        (stack_.ours, replace(stack_.ours_target(body), name=f"ours, {era}")),
-        (stack_.reference, replace(stack_.reference_target(body), name=f"reference, {era}")),
-        (stack_.ours, ours_modern),
-        (stack_.reference, reference_modern),
-    ]
-    if stack_.forwarder is not None:
-        runs.append((stack_.forwarder, stack_.forwarder_target(body)))
+    runs = stack_.burst_targets(arguments)
     results = [
         concurrency.in_flight(process, target, args.in_flight, arrivals=stack_.arrivals) for process, target in runs
     ]

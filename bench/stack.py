@@ -49,19 +49,28 @@ class Stack:
     def ours_target(self, body: bytes | None = None, check: loadgen.Check = loadgen.tool_result_ok) -> loadgen.Target:
         return loadgen.mcp_target("ours", self.mcp_urls, body, check)
 
-    def forwarder_target(self, body: bytes) -> loadgen.Target:
-        assert self.forwarder is not None
-        return loadgen.mcp_target("bare forwarder, no MCP SDK", (self.forwarder.url + "/mcp",), body)
-
-    def modern_targets(self, arguments: dict[str, object]) -> tuple[loadgen.Target, loadgen.Target]:
-        """The same tool call as a 2026-07-28 request, to the reference and to ours."""
+    def burst_targets(self, arguments: dict[str, object]) -> list[tuple[Process, loadgen.Target]]:
+        """One tool call to each server in both protocol eras (a 2025-era stateless request gets a
+        per-request transport from the SDK, a 2026-07-28 one is answered in its own task; clients in
+        the field send both), then to the bare forwarder."""
         assert self.reference is not None
-        body, headers = loadgen.modern_tool_call(arguments=arguments)
-        era, check = loadgen.MODERN_VERSION, loadgen.tool_result_ok
-        return (
-            loadgen.Target(f"reference, {era}", (self.reference.url + "/mcp",), body, check, headers),
-            loadgen.Target(f"ours, {era}", self.mcp_urls, body, check, headers),
-        )
+        assert self.ours is not None
+        assert self.forwarder is not None
+        check = loadgen.tool_result_ok
+        handshake = loadgen.tool_call_body(arguments=arguments)
+        modern, modern_headers = loadgen.modern_tool_call(arguments=arguments)
+        reference_urls = (self.reference.url + "/mcp",)
+        handshake_era, modern_era = loadgen.HANDSHAKE_VERSION, loadgen.MODERN_VERSION
+        return [
+            (self.ours, loadgen.mcp_target(f"ours, {handshake_era}", self.mcp_urls, handshake)),
+            (self.reference, loadgen.mcp_target(f"reference, {handshake_era}", reference_urls, handshake)),
+            (self.ours, loadgen.Target(f"ours, {modern_era}", self.mcp_urls, modern, check, modern_headers)),
+            (self.reference, loadgen.Target(f"reference, {modern_era}", reference_urls, modern, check, modern_headers)),
+            (
+                self.forwarder,
+                loadgen.mcp_target("bare forwarder, no MCP SDK", (self.forwarder.url + "/mcp",), handshake),
+            ),
+        ]
 
 
 def ours_env(workdir: Path, upstream_url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
