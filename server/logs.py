@@ -82,3 +82,6 @@ def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> Non
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("httpx2").setLevel(logging.WARNING)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    # The SDK says "Terminating session: None" at INFO after every stateless request: a third of
+    # the lines at INFO, about nothing. Its warnings and errors still come through.
+    logging.getLogger("mcp.server.streamable_http").setLevel(logging.WARNING)
