@@ -18,6 +18,8 @@ import httpx
 from mcp.shared.auth import OAuthClientInformationFull
 from pydantic import ValidationError
 
+from server.no_cookies import NoCookies
+
 MAX_DOCUMENT_BYTES = 64 * 1024
 FETCH_TIMEOUT = 5.0
 CACHE_SECONDS = 300.0
@@ -40,7 +42,7 @@ def _is_public(address: str) -> bool:
 class ClientMetadataFetcher:
     def __init__(self, *, allow_loopback: bool) -> None:
         self._allow_loopback = allow_loopback
-        self._http = httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False)
+        self._http = httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False, cookies=NoCookies())
         self._cache: dict[str, tuple[float, OAuthClientInformationFull]] = {}
 
     async def aclose(self) -> None:

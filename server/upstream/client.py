@@ -22,6 +22,7 @@ import httpx
 
 from server import __version__
 from server.errors import UpstreamError, UpstreamRateLimited, UpstreamStreamBroken, UpstreamUnavailable
+from server.no_cookies import NoCookies
 from server.settings import Settings
 from server.upstream.errors import from_response, parse_retry_after
 from server.upstream.observer import NullObserver, UpstreamObserver
@@ -77,6 +78,7 @@ class MistralClient:
             headers={"user-agent": f"mistral-mcp/{__version__}", "accept": "application/json"},
             transport=transport or AiohttpTransport(limits),
             follow_redirects=False,
+            cookies=NoCookies(),
         )
 
     async def aclose(self) -> None:

@@ -137,6 +137,15 @@ def _fault_response(fault: Fault) -> Response:
     return raw_response(fault.status, body, headers)
 
 
+def _with_header(send: Send, name: bytes, value: bytes) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (name, value)]}
+        await send(message)
+
+    return sending
+
+
 class GatewayMiddleware:
     """Everything that happens before routing: recording, faults and authentication."""
 
@@ -151,6 +160,10 @@ class GatewayMiddleware:
         body = await _read_body(receive)
         record = await _record(scope, body, receive)
         self.state.record(record)
+        with self.state.lock:
+            cookie = self.state.set_cookie
+        if cookie is not None:
+            send = _with_header(send, b"set-cookie", cookie.encode())
         scope[RECORD_SCOPE_KEY] = record
         path: str = scope["path"]
         stall = self.state.take_stall(path)

@@ -114,6 +114,7 @@ class FakeMistral:
         self.fim_reply: str = DEFAULT_FIM_REPLY
         self.tool_call_reply: list[dict[str, Any]] | None = None
         self.stream_delay: float = 0.0
+        self.set_cookie: str | None = None  # a Set-Cookie header on every answer, as a CDN in front may add
         self.files: dict[str, dict[str, Any]] = {}
         self.fine_tuning_jobs: dict[str, dict[str, Any]] = {}
         self.batch_jobs: dict[str, dict[str, Any]] = {}
@@ -135,6 +136,7 @@ class FakeMistral:
             self.fim_reply = DEFAULT_FIM_REPLY
             self.tool_call_reply = None
             self.stream_delay = 0.0
+            self.set_cookie = None
             self.files = {}
             self.fine_tuning_jobs = {}
             self.batch_jobs = {}

@@ -234,3 +234,19 @@ async def test_stream_cut_midway_is_an_error_with_what_arrived(app: RunningApp, 
     assert result.is_error
     assert "broke off" in text_of(result)
     assert "Received before the break" in text_of(result)
+
+
+async def test_a_cookie_mistral_sets_on_one_users_answer_never_reaches_mistral_with_anothers(
+    app: RunningApp, fake_mistral: FakeMistral
+) -> None:
+    fake_mistral.valid_keys.add("sk-tenant-b")
+    first, second = app.sign_up(), app.sign_up("sk-tenant-b")
+    fake_mistral.set_cookie = "__cf_bm=tenant-a-cookie; Path=/; HttpOnly"
+    async with connect(first["mcp_url"]) as client:
+        assert not (await client.call_tool("mistral_chat", {"prompt": "hi"})).is_error
+    fake_mistral.set_cookie = None
+    async with connect(second["mcp_url"]) as client:
+        assert not (await client.call_tool("mistral_chat", {"prompt": "hi"})).is_error
+    sent = fake_mistral.requests_to("POST", "/v1/chat/completions")
+    assert [r.api_key for r in sent] == [VALID_KEY, "sk-tenant-b"]
+    assert [r.headers.get("cookie") for r in sent] == [None, None]

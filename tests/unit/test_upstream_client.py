@@ -127,3 +127,17 @@ async def test_stream_without_end_marker_is_broken() -> None:
     async with client_for(handler).stream("k", "/v1/chat/completions", json={}) as chunks:
         with pytest.raises(UpstreamStreamBroken, match="before its end marker"):
             _ = [c async for c in chunks]
+
+
+async def test_a_cookie_mistral_sets_for_one_key_is_never_sent_with_another() -> None:
+    # One client serves every user: a jar that kept cookies would carry one tenant's (a CDN's
+    # bot-management cookie, say) into every other tenant's requests.
+    handler, seen = scripted(
+        httpx.Response(200, json={}, headers={"set-cookie": "__cf_bm=tenant-a; Path=/; HttpOnly"}),
+        httpx.Response(200, json={}),
+    )
+    client = client_for(handler)
+    first = await client.request("sk-tenant-a", "GET", "/v1/models")
+    await client.request("sk-tenant-b", "GET", "/v1/models")
+    assert first.headers["set-cookie"].startswith("__cf_bm=")  # the answer itself is untouched
+    assert "cookie" not in seen[1].headers
