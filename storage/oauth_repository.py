@@ -187,8 +187,3 @@ class OAuthRepository:
                 .where(OAuthTokenRow.family_id == family_id, OAuthTokenRow.revoked_at.is_(None))
                 .values(revoked_at=at)
             )
-
-    async def delete_for_connection(self, connection_id: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(delete(OAuthTokenRow).where(OAuthTokenRow.connection_id == connection_id))
-            await conn.execute(delete(OAuthCodeRow).where(OAuthCodeRow.connection_id == connection_id))

@@ -135,13 +135,18 @@ class ConnectionRepository:
         return bool(result.rowcount)
 
     async def replace_token(self, connection_id: str, old_hash: str, new_hash: str, at: datetime) -> bool:
-        """Swap the token hash only if it is still `old_hash` (two rotations cannot both win)."""
+        """Swap the token hash only if it is still `old_hash` (two rotations cannot both win), and
+        end every OAuth grant made with the connection: whoever held the old URL could have turned
+        it into tokens, and rotating is how a leaked URL is shut out."""
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(ConnectionRow)
                 .where(ConnectionRow.id == connection_id, ConnectionRow.token_hash == old_hash)
                 .values(token_hash=new_hash, token_rotated_at=at)
             )
+            if result.rowcount:
+                await conn.execute(delete(OAuthTokenRow).where(OAuthTokenRow.connection_id == connection_id))
+                await conn.execute(delete(OAuthCodeRow).where(OAuthCodeRow.connection_id == connection_id))
         return bool(result.rowcount)
 
     async def replace_key(

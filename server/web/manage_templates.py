@@ -90,7 +90,8 @@ def _actions(token: str) -> str:
 <form class="card" method="post" action="/manage">
   {hidden}<input type="hidden" name="action" value="rotate">
   <h3>Rotate the URL</h3>
-  <p class="hint">You get a new URL, shown once; the current one stops working at once. Your key stays.</p>
+  <p class="hint">You get a new URL, shown once; the current one stops working at once, and so does every
+  app you signed in with it (they ask you to sign in again). Your key stays.</p>
   <button type="submit" class="secondary">Rotate the URL</button>
 </form>
 <form class="card" method="post" action="/manage">

@@ -341,6 +341,22 @@ def test_existing_connection_can_sign_in_and_revoking_it_kills_oauth_tokens(app:
     assert mcp_status(app, tokens["access_token"]) == 401
 
 
+def test_rotating_the_url_ends_the_oauth_grants_made_with_it(app: RunningApp, browser: Browser) -> None:
+    # Whoever held a leaked URL could have turned it into OAuth tokens; rotating must shut them out too.
+    conn = app.sign_up()
+    client, tokens = obtain_tokens(app, browser, connection_token=conn["mcp_url"])
+    assert mcp_status(app, tokens["access_token"]) == 200
+    rotated = httpx.post(f"{app.url}/api/connection/rotate", headers={"authorization": f"Bearer {conn['token']}"})
+    assert rotated.status_code == 200
+    assert mcp_status(app, tokens["access_token"]) == 401
+    refresh = token(
+        app, grant_type="refresh_token", refresh_token=tokens["refresh_token"], client_id=client["client_id"]
+    )
+    assert refresh.status_code == 400
+    assert refresh.json()["error"] == "invalid_grant"
+    assert httpx.post(rotated.json()["mcp_url"], json={}).status_code != 401  # the new URL works
+
+
 def test_revocation_endpoint_revokes_the_family(app: RunningApp, browser: Browser) -> None:
     client, tokens = obtain_tokens(app, browser)
     response = httpx.post(
