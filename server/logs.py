@@ -48,8 +48,9 @@ class JsonFormatter(logging.Formatter):
             **_extras(record),
         }
         if record.exc_info:
-            entry["exception"] = redact(self.formatException(record.exc_info))
-        return json.dumps(entry, default=str, ensure_ascii=False)
+            entry["exception"] = self.formatException(record.exc_info)
+        # The whole line, extras included: a field can carry a secret as well as the message can.
+        return redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 
 class TextFormatter(logging.Formatter):

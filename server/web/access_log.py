@@ -13,7 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 logger = logging.getLogger("mistral_mcp.access")
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_MCP_TOKEN_PATH = re.compile(r"^/mcp/[^/]+")
+# Anywhere in the path, in any case: clients also ask for `/.well-known/oauth-protected-resource/mcp/<token>`
+# after a 401, and `//mcp/<token>` or `/MCP/<token>` still carry a token even though they route nowhere.
+_MCP_TOKEN_PATH = re.compile(r"/mcp/[^/]+", re.IGNORECASE)
 
 
 def loggable_path(path: str) -> str:

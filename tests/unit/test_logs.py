@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from server.logs import configure_logging
+from server.web.access_log import loggable_path
 
 TOKEN = "mmcp_" + "Q" * 43
 
@@ -64,3 +65,27 @@ def test_tokens_and_bearer_credentials_are_redacted_wherever_they_appear(json_li
     messages = [e["message"] for e in lines(json_lines)]
     assert messages[:2] == ["POST /mcp/mmcp_[redacted]", "sent Authorization: Bearer [redacted] to upstream"]
     assert "mmcp_[redacted]" in str(lines(json_lines)[2]["exception"])
+
+
+def test_secrets_in_extra_fields_are_redacted_too(json_lines: io.StringIO) -> None:
+    logging.getLogger("mistral_mcp.access").info(
+        "GET", extra={"path": f"/x/{TOKEN}", "detail": {"header": "Bearer sk-live-456"}}
+    )
+    [entry] = lines(json_lines)
+    assert entry["path"] == "/x/mmcp_[redacted]"
+    assert entry["detail"] == {"header": "Bearer [redacted]"}
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        (f"/mcp/{TOKEN}", "/mcp/{token}"),
+        (f"/.well-known/oauth-protected-resource/mcp/{TOKEN}", "/.well-known/oauth-protected-resource/mcp/{token}"),
+        (f"//mcp/{TOKEN}", "//mcp/{token}"),
+        ("/MCP/not-a-real-token-but-still-masked", "/mcp/{token}"),
+        ("/mcp", "/mcp"),
+        ("/api/connection", "/api/connection"),
+    ],
+)
+def test_access_log_paths_mask_whatever_follows_mcp(path: str, logged: str) -> None:
+    assert loggable_path(path) == logged
