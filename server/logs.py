@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-_TOKEN_RE = re.compile(r"mm(cp|at|rt|ac|rq)_[A-Za-z0-9_\-]{8,}")
-_BEARER_RE = re.compile(r"(?i)(bearer\s+)[^\s\"',]+")
+from server.security.redaction import redact
+
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({})))
-
-
-def redact(text: str) -> str:
-    return _BEARER_RE.sub(r"\1[redacted]", _TOKEN_RE.sub(r"mm\1_[redacted]", text))
 
 
 class RedactingFilter(logging.Filter):

@@ -15,6 +15,7 @@ from server.errors import (
     UpstreamRequestError,
     UpstreamUnavailable,
 )
+from server.security.redaction import without
 
 _MAX_DETAIL = 600
 
@@ -30,21 +31,37 @@ def _validation_detail(items: list[Any]) -> str:
     return "; ".join(parts)
 
 
+def _caller_key(response: httpx.Response) -> str | None:
+    try:
+        header = response.request.headers.get("authorization", "")
+    except RuntimeError:  # a response built without its request
+        return None
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return key.strip()
+
+
 def error_detail(response: httpx.Response) -> str:
-    """Mistral's own words for what went wrong, from any of the body shapes it uses."""
+    """Mistral's own words for what went wrong, from any of the body shapes it uses.
+
+    They reach the user's AI client (and so a model's context) and our logs: an error that quotes
+    the request back (a gateway echoing the Authorization header, say) must not carry the key along.
+    """
     try:
         body = response.json()
     except ValueError:
         text = response.text.strip()
-        return text[:_MAX_DETAIL] if text and not text.startswith("<") else (response.reason_phrase or "")
-    detail: Any = body
-    if isinstance(body, dict):
-        detail = body.get("message", body.get("detail", body.get("error", body)))
-        if isinstance(detail, dict):
-            detail = detail.get("detail", detail.get("message", detail))
-    if isinstance(detail, list):
-        detail = _validation_detail(detail) or str(detail)
-    return str(detail)[:_MAX_DETAIL]
+        detail: Any = text if text and not text.startswith("<") else (response.reason_phrase or "")
+    else:
+        detail = body
+        if isinstance(body, dict):
+            detail = body.get("message", body.get("detail", body.get("error", body)))
+            if isinstance(detail, dict):
+                detail = detail.get("detail", detail.get("message", detail))
+        if isinstance(detail, list):
+            detail = _validation_detail(detail) or str(detail)
+    return without(_caller_key(response), str(detail))[:_MAX_DETAIL]
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -250,3 +250,15 @@ async def test_a_cookie_mistral_sets_on_one_users_answer_never_reaches_mistral_w
     sent = fake_mistral.requests_to("POST", "/v1/chat/completions")
     assert [r.api_key for r in sent] == [VALID_KEY, "sk-tenant-b"]
     assert [r.headers.get("cookie") for r in sent] == [None, None]
+
+
+async def test_mistral_quoting_the_key_back_in_an_error_does_not_hand_it_to_the_client(
+    app: RunningApp, fake_mistral: FakeMistral
+) -> None:
+    fake_mistral.fail_next(
+        "/v1/chat/completions", status=400, body={"message": f"Invalid header: Authorization: Bearer {VALID_KEY}"}
+    )
+    result = await call(app, "mistral_chat", {"prompt": "hi"})
+    assert result.is_error
+    assert VALID_KEY not in text_of(result)
+    assert "Mistral said: Invalid header: Authorization: Bearer [redacted]" in text_of(result)

@@ -141,3 +141,21 @@ async def test_a_cookie_mistral_sets_for_one_key_is_never_sent_with_another() ->
     await client.request("sk-tenant-b", "GET", "/v1/models")
     assert first.headers["set-cookie"].startswith("__cf_bm=")  # the answer itself is untouched
     assert "cookie" not in seen[1].headers
+
+
+async def test_an_error_that_quotes_the_key_or_a_token_back_is_relayed_without_them() -> None:
+    echo = f"Invalid header: Authorization: Bearer sk-tenant-key (while calling for mmcp_{'A' * 43})"
+    handler, _ = scripted(httpx.Response(400, json={"message": echo}))
+    with pytest.raises(UpstreamRequestError) as raised:
+        await client_for(handler).request("sk-tenant-key", "POST", "/v1/chat/completions", json={})
+    message = str(raised.value)
+    assert "sk-tenant-key" not in message
+    assert "A" * 43 not in message
+    assert "Invalid header: Authorization: Bearer [redacted]" in message  # the rest of Mistral's words stay
+
+
+async def test_a_key_echoed_in_a_plain_text_error_is_masked_too() -> None:
+    handler, _ = scripted(httpx.Response(400, text="bad key sk-tenant-key for this model"))
+    with pytest.raises(UpstreamRequestError) as raised:
+        await client_for(handler).request("sk-tenant-key", "POST", "/v1/chat/completions", json={})
+    assert "bad key [redacted] for this model" in str(raised.value)
