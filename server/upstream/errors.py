@@ -33,7 +33,7 @@ def _validation_detail(items: list[Any]) -> str:
 
 def _caller_key(response: httpx.Response) -> str | None:
     try:
-        header = response.request.headers.get("authorization", "")
+        header: str = response.request.headers.get("authorization", "")
     except RuntimeError:  # a response built without its request
         return None
     scheme, _, key = header.partition(" ")
