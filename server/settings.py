@@ -144,12 +144,19 @@ def _as_rate(name: str, value: str) -> Rate | None:
 
 
 def mask_url_password(url: str) -> str:
-    """Hide the password of a database URL for display."""
+    """Hide the password of a database or Redis URL for display, in the netloc or the query
+    (redis-py also takes `?password=`)."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
+    if parts.password is not None:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1))
+    if parts.query:
+        query = "&".join(
+            f"{name}=***" if name.lower() == "password" else item
+            for item in parts.query.split("&")
+            for name in [item.partition("=")[0]]
+        )
+        parts = parts._replace(query=query)
+    return parts.geturl()
 
 
 @dataclass(frozen=True, slots=True)

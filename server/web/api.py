@@ -67,10 +67,11 @@ async def create_connection(request: Request) -> Response:
 
 async def get_connection(request: Request) -> Response:
     services = _services(request)
-    await services.usage.flush()  # so the answer includes calls made a moment ago
     record = await _current(request)
     if record is None:
         return unauthorized()
+    # After the token check: a flush writes every connection's counters, not for anonymous callers to trigger.
+    await services.usage.flush()  # so the answer includes calls made a moment ago
     return JSONResponse(await describe(services, record), headers={"Cache-Control": "no-store"})
 
 

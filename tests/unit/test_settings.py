@@ -4,7 +4,7 @@ import pytest
 
 from server.errors import ConfigError
 from server.security.rate_limit import Rate
-from server.settings import SETTINGS_DOC, Settings
+from server.settings import SETTINGS_DOC, Settings, mask_url_password
 
 
 def test_defaults_serve_on_loopback_with_public_url_derived_from_bind_address() -> None:
@@ -119,3 +119,17 @@ def test_database_url_can_come_from_a_secret_file(tmp_path: Path) -> None:
     assert "s3cret" not in repr(settings)
     with pytest.raises(ConfigError, match="MISTRAL_MCP_DATABASE_URL_FILE"):
         Settings.from_env({"MISTRAL_MCP_DATABASE_URL_FILE": str(tmp_path / "missing")})
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:s3cret@db/x", "postgresql://u:***@db/x"),
+        ("redis://:s3cret@cache:6379/0", "redis://:***@cache:6379/0"),
+        ("redis://cache:6379/0?password=s3cret&db=1", "redis://cache:6379/0?password=***&db=1"),
+        ("rediss://cache?socket_timeout=2&PASSWORD=s3cret", "rediss://cache?socket_timeout=2&PASSWORD=***"),
+        ("redis://cache:6379/0", "redis://cache:6379/0"),
+    ],
+)
+def test_passwords_in_the_netloc_or_the_query_are_masked_for_display(url: str, shown: str) -> None:
+    assert mask_url_password(url) == shown
