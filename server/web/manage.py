@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from server.errors import ApiError
 from server.services import Services
-from server.web.api import describe
+from server.web.api import describe, describe_now
 from server.web.bodies import read_form
 from server.web.manage_templates import lookup_page, revoked_page, rotated_page, status_page
 from server.web.pages import CROSS_SITE_MESSAGE, human_message, is_cross_site, page
@@ -62,8 +62,7 @@ async def manage_submit(request: Request) -> Response:
         return await _rotate(services, record)
     if action == "replace_key":
         return await _replace_key(services, record, token, form.get("api_key"))
-    await services.usage.flush()  # so the page includes calls made a moment ago
-    return page(status_page(token, await describe(services, record)))
+    return page(status_page(token, await describe_now(services, record)))
 
 
 async def _revoke(services: Services, record: ConnectionRecord, token: str, form: dict[str, str]) -> Response:

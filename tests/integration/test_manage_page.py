@@ -51,6 +51,7 @@ async def test_url_or_token_shows_status_and_usage_but_never_the_key(
     assert conn["id"] in response.text
     assert f"ends in <code>…{VALID_KEY[-4:]}</code>" in response.text
     assert '<dd id="calls">1</dd>' in response.text and "<code>mistral_chat</code>" in response.text
+    assert "<dt>Last used</dt><dd><time" in response.text  # the call just made, not "never"
     assert VALID_KEY not in response.text
 
 
