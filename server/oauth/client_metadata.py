@@ -2,7 +2,9 @@
 
 Fetching a URL a stranger chose is a server-side request forgery risk, so: https only, the
 host must resolve to public addresses only (loopback allowed only when the operator enables
-it for tests), no redirects, a short timeout and a small size cap.
+it for tests), no redirects, a short timeout and a small size cap. The address rule is checked
+twice: up front, for a clear refusal, and again by the resolver of the connection itself, so a
+host whose DNS answer changes between the two (DNS rebinding) still cannot reach a private address.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import socket
 import time
 from urllib.parse import urlsplit
 
+import aiohttp
 import anyio
 import httpx
 from mcp.shared.auth import OAuthClientInformationFull
 from pydantic import ValidationError
 
 from server.no_cookies import NoCookies
+from server.upstream.transport import AiohttpTransport
 
 MAX_DOCUMENT_BYTES = 64 * 1024
 FETCH_TIMEOUT = 5.0
@@ -39,14 +43,45 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+class PublicAddressResolver(aiohttp.abc.AbstractResolver):
+    """Resolves as aiohttp does, but refuses a name with any non-public address (loopback too,
+    when allowed). The connection goes to the addresses checked here, never to a second lookup."""
+
+    def __init__(self, *, allow_loopback: bool, inner: aiohttp.abc.AbstractResolver | None = None) -> None:
+        self._allow_loopback = allow_loopback
+        self._inner = inner  # aiohttp's default, made on first use (it wants a running loop)
+
+    def _allowed(self, address: str) -> bool:
+        return _is_public(address) or (self._allow_loopback and ipaddress.ip_address(address).is_loopback)
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[aiohttp.abc.ResolveResult]:
+        if self._inner is None:
+            self._inner = aiohttp.DefaultResolver()
+        results = await self._inner.resolve(host, port, family)
+        if not results or not all(self._allowed(result["host"]) for result in results):
+            raise OSError(f"{host} resolves to a private address")
+        return results
+
+    async def close(self) -> None:
+        if self._inner is not None:
+            await self._inner.close()
+
+
 class ClientMetadataFetcher:
     def __init__(self, *, allow_loopback: bool) -> None:
         self._allow_loopback = allow_loopback
-        self._http = httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False, cookies=NoCookies())
+        self._resolver = PublicAddressResolver(allow_loopback=allow_loopback)
+        transport = AiohttpTransport(httpx.Limits(max_connections=20, keepalive_expiry=0), resolver=self._resolver)
+        self._http = httpx.AsyncClient(
+            timeout=FETCH_TIMEOUT, follow_redirects=False, cookies=NoCookies(), transport=transport
+        )
         self._cache: dict[str, tuple[float, OAuthClientInformationFull]] = {}
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self._resolver.close()  # the connector closes only a resolver it made itself
 
     async def _check_target(self, url: str) -> None:
         parts = urlsplit(url)

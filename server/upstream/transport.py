@@ -71,8 +71,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     is built in the lifespan and never shared across loops.
     """
 
-    def __init__(self, limits: httpx.Limits) -> None:
+    def __init__(self, limits: httpx.Limits, *, resolver: aiohttp.abc.AbstractResolver | None = None) -> None:
         self._limits = limits
+        self._resolver = resolver  # None: aiohttp's default
         # httpx's own trust store (certifi, or SSL_CERT_FILE), so switching transports changes
         # nothing about which certificates Mistral's endpoint is checked against.
         self._ssl = httpx.create_ssl_context()
@@ -84,6 +85,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             limit_per_host=0,
             keepalive_timeout=self._limits.keepalive_expiry or 0,
             ssl=self._ssl,
+            resolver=self._resolver,
         )
         # No cookies kept (each request carries its own key), no proxies from the environment
         # (httpx did not use them either: trust_env is applied by httpx, not here).

@@ -1,8 +1,21 @@
+import socket
+from collections.abc import Iterator
+
+import aiohttp
 import pytest
 from pydantic import AnyUrl
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
-from server.oauth.client_metadata import ClientMetadataError, ClientMetadataFetcher, is_metadata_url
+from server.oauth.client_metadata import (
+    ClientMetadataError,
+    ClientMetadataFetcher,
+    PublicAddressResolver,
+    is_metadata_url,
+)
 from server.oauth.provider import OurClient
+from tests.support.servers import ServerThread
 
 pytestmark = pytest.mark.anyio
 
@@ -40,3 +53,79 @@ def test_loopback_redirects_may_change_port_but_nothing_else() -> None:
     https_client = OurClient(client_id="c", redirect_uris=[AnyUrl("https://claude.ai/api/mcp/auth_callback")])
     with pytest.raises(Exception, match="not registered"):
         https_client.validate_redirect_uri(AnyUrl("https://claude.ai/api/mcp/other"))
+
+
+class Answers(aiohttp.abc.AbstractResolver):
+    """A DNS that answers what the test says."""
+
+    def __init__(self, *addresses: str) -> None:
+        self.addresses = addresses
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[aiohttp.abc.ResolveResult]:
+        return [
+            {"hostname": host, "host": a, "port": port, "family": family, "proto": 0, "flags": 0}
+            for a in self.addresses
+        ]
+
+    async def close(self) -> None:
+        return
+
+
+@pytest.mark.parametrize(
+    ("addresses", "allow_loopback", "allowed"),
+    [
+        (("93.184.216.34",), False, True),
+        (("93.184.216.34", "2606:2800:220:1::1"), False, True),
+        (("10.0.0.5",), False, False),
+        (("93.184.216.34", "169.254.169.254"), False, False),  # one private answer is enough to refuse
+        (("127.0.0.1",), False, False),
+        (("127.0.0.1",), True, True),
+        (("192.168.1.1",), True, False),  # allowing loopback allows nothing else
+        ((), False, False),
+    ],
+)
+async def test_the_connection_resolver_refuses_any_non_public_answer(
+    addresses: tuple[str, ...], allow_loopback: bool, allowed: bool
+) -> None:
+    resolver = PublicAddressResolver(allow_loopback=allow_loopback, inner=Answers(*addresses))
+    if allowed:
+        assert [r["host"] for r in await resolver.resolve("client.example", 443)] == list(addresses)
+    else:
+        with pytest.raises(OSError, match="private address"):
+            await resolver.resolve("client.example", 443)
+
+
+@pytest.fixture
+def document_server() -> Iterator[ServerThread]:
+    server = ServerThread()
+
+    async def document(_request: object) -> JSONResponse:
+        client_id = f"http://localhost:{server.port}/client.json"
+        return JSONResponse({"client_id": client_id, "redirect_uris": ["http://127.0.0.1:5000/cb"]})
+
+    server.start(Starlette(routes=[Route("/client.json", document)]))
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("allow_loopback", [False, True])
+async def test_a_name_that_resolves_privately_only_at_connect_time_is_still_refused(
+    document_server: ServerThread, allow_loopback: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DNS rebinding: the up-front check saw a public address, the connection would go to loopback.
+    async def passed(_self: ClientMetadataFetcher, _url: str) -> None:
+        return
+
+    monkeypatch.setattr(ClientMetadataFetcher, "_check_target", passed)
+    fetcher = ClientMetadataFetcher(allow_loopback=allow_loopback)
+    url = f"http://localhost:{document_server.port}/client.json"
+    try:
+        if allow_loopback:  # the same fetch goes through when the rule allows the address
+            assert (await fetcher.fetch(url)).client_id == url
+        else:
+            with pytest.raises(ClientMetadataError, match="could not be fetched"):
+                await fetcher.fetch(url)
+    finally:
+        await fetcher.aclose()
