@@ -5,7 +5,9 @@ AES-GCM decryption, the largest cost we add to a tool call. Remembering the answ
 most one second takes both off the hot path of a client calling back to back, while a
 revocation, rotation or key change made on another replica still takes effect within that
 second. On the replica that makes the change it takes effect at once: the change forgets
-the connection here, and a lookup that was already running when it did is not remembered.
+the connection here, and a lookup of that connection that was already running when it did is
+neither remembered nor handed to requests that arrive later. Changes are tracked per
+connection, so one user rotating or re-keying costs no other connection its cache.
 
 Requests for a token whose lookup is already running wait for that lookup instead of
 starting their own: a client sending ten calls at once costs one database read, not ten.
@@ -43,6 +45,7 @@ class Lookup:
 
 @dataclass(slots=True)
 class _Flight(Generic[T]):
+    lookup: Lookup
     done: anyio.Event = field(default_factory=anyio.Event)
     found: Found[T] = None
     failed: bool = True  # until the lookup returns
@@ -59,7 +62,12 @@ class AuthCache(Generic[T]):
         self._clock = clock
         self._entries: dict[str, tuple[float, str, T]] = {}  # token hash -> (expires, connection id, value)
         self._flights: dict[str, _Flight[T]] = {}
+        # A change to one connection must not cost every other one its cache: each change is noted
+        # per connection, with the generation it made, and only answers about that connection are
+        # refused. The notes are bounded; lookups older than the notes dropped are refused outright.
         self._generation = 0
+        self._changed: dict[str, int] = {}  # connection id -> generation of its latest change
+        self._notes_since = 0
 
     async def resolve(self, token_hash: str, lookup: Callable[[], Awaitable[Found[T]]]) -> T | None:
         """The remembered answer, else the answer of the lookup already running, else a new lookup's."""
@@ -70,11 +78,12 @@ class AuthCache(Generic[T]):
             return value
         if (flight := self._flights.get(token_hash)) is not None:
             await flight.done.wait()
-            if not flight.failed:
+            if not flight.failed and not (flight.found and self._overtaken(flight.found[0], flight.lookup)):
                 return flight.found[1] if flight.found else None
-            # The lookup we waited for failed or was cancelled: this request tries for itself.
-        flight = self._flights[token_hash] = _Flight()
+            # The lookup we waited for failed, was cancelled, or read the connection before a change
+            # to it was stored: this request looks for itself.
         started = self.begin()
+        flight = self._flights[token_hash] = _Flight(started)
         try:
             flight.found = await lookup()
             flight.failed = False
@@ -101,9 +110,13 @@ class AuthCache(Generic[T]):
     def begin(self) -> Lookup:
         return Lookup(self._clock(), self._generation)
 
+    def _overtaken(self, connection_id: str, lookup: Lookup) -> bool:
+        """Whether a change to the connection was stored after `lookup` began (or may have been)."""
+        return lookup.generation < self._notes_since or self._changed.get(connection_id, 0) > lookup.generation
+
     def put(self, token_hash: str, connection_id: str, value: T, lookup: Lookup) -> None:
-        if self._ttl <= 0 or lookup.generation != self._generation:
-            return  # disabled, or a change to some connection happened while this lookup ran
+        if self._ttl <= 0 or self._overtaken(connection_id, lookup):
+            return  # disabled, or a change to this connection happened while this lookup ran
         while len(self._entries) >= self._max_entries:
             del self._entries[next(iter(self._entries))]  # the oldest entry
         self._entries[token_hash] = (lookup.started + self._ttl, connection_id, value)
@@ -111,7 +124,10 @@ class AuthCache(Generic[T]):
     def forget(self, connection_id: str) -> None:
         """Call after a change to the connection is stored."""
         self._generation += 1
-        # Requests arriving from now on must not join a lookup that began before the change.
-        self._flights.clear()
+        self._changed.pop(connection_id, None)  # re-inserted last, so the oldest notes come first
+        self._changed[connection_id] = self._generation
+        while len(self._changed) > self._max_entries:
+            oldest = next(iter(self._changed))
+            self._notes_since = max(self._notes_since, self._changed.pop(oldest))
         for token_hash in [h for h, (_, cid, _) in self._entries.items() if cid == connection_id]:
             del self._entries[token_hash]

@@ -49,6 +49,29 @@ def test_a_lookup_overtaken_by_a_change_is_not_remembered() -> None:
     assert cache.get("h1") == "fresh"
 
 
+def test_a_change_to_one_connection_costs_no_other_connection_its_cache() -> None:
+    # One user rotating in a loop must not send everyone else's calls to the database.
+    cache: AuthCache[str] = AuthCache(1.0, clock=Clock())
+    cache.put("h2", "conn_2", "b", cache.begin())
+    lookup = cache.begin()
+    for _ in range(50):
+        cache.forget("conn_1")
+    cache.put("h3", "conn_3", "c", lookup)
+    assert (cache.get("h2"), cache.get("h3")) == ("b", "c")
+
+
+def test_when_change_notes_overflow_lookups_older_than_the_dropped_ones_are_refused() -> None:
+    cache: AuthCache[str] = AuthCache(1.0, max_entries=2, clock=Clock())
+    before = cache.begin()
+    for connection in ("conn_a", "conn_b", "conn_c"):  # conn_a's note is dropped
+        cache.forget(connection)
+    cache.put("h1", "conn_a", "stale?", before)  # cannot tell whether conn_a changed after: refused
+    cache.put("h9", "conn_z", "unrelated", before)
+    assert (cache.get("h1"), cache.get("h9")) == (None, None)
+    cache.put("h1", "conn_a", "fresh", cache.begin())
+    assert cache.get("h1") == "fresh"
+
+
 def test_zero_seconds_remembers_nothing() -> None:
     cache: AuthCache[str] = AuthCache(0.0, clock=Clock())
     cache.put("h1", "conn_1", "key", cache.begin())
@@ -142,3 +165,37 @@ async def test_with_the_cache_off_every_request_looks_up_for_itself() -> None:
     cache: AuthCache[str] = AuthCache(0.0, clock=Clock())
     assert [await cache.resolve("h1", db.lookup) for _ in range(3)] == ["key"] * 3
     assert db.asked == 3
+
+
+async def _join_while_in_flight(cache: AuthCache[str], db: Database, change: str) -> list[str | None]:
+    """One request starts a lookup; `change` is forgotten while it runs; a second request then joins."""
+    results: list[str | None] = []
+
+    async def one() -> None:
+        results.append(await cache.resolve("h1", db.lookup))
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(one)
+            await wait_until(lambda: db.asked >= 1)
+            cache.forget(change)
+            tasks.start_soon(one)
+            await anyio.wait_all_tasks_blocked()
+            db.release.set()
+    return results
+
+
+@pytest.mark.anyio
+async def test_a_request_arriving_after_a_change_does_not_take_a_lookup_that_read_before_it() -> None:
+    db = Database()
+    results = await _join_while_in_flight(AuthCache(1.0, clock=Clock()), db, change="conn_1")
+    assert results == ["key", "key"]  # the database still says so: what matters is that it was asked again
+    assert db.asked == 2
+
+
+@pytest.mark.anyio
+async def test_a_change_to_another_connection_leaves_a_running_lookup_shared() -> None:
+    db = Database()
+    results = await _join_while_in_flight(AuthCache(1.0, clock=Clock()), db, change="conn_2")
+    assert results == ["key", "key"]
+    assert db.asked == 1
