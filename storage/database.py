@@ -79,12 +79,16 @@ def _connect_failures_are_operational(engine: AsyncEngine) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """Create the process's engine; SQLite gets WAL and a busy timeout for concurrent writers."""
+    """Create the process's engine; SQLite gets WAL and a busy timeout for concurrent writers.
+
+    Statement parameters are left out of SQLAlchemy's error messages (`hide_parameters`): they hold
+    ciphertexts and OAuth client records, and those messages end up in logs and tracebacks.
+    """
     async_url, connect_args = normalize_url(url)
     if async_url.drivername.startswith("sqlite"):
         if async_url.database and async_url.database != ":memory:":
             Path(async_url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(async_url, connect_args=connect_args)
+        engine = create_async_engine(async_url, connect_args=connect_args, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -103,6 +107,7 @@ def create_engine(url: str) -> AsyncEngine:
         max_overflow=20,
         pool_pre_ping=True,
         pool_recycle=1800,
+        hide_parameters=True,
     )
     _connect_failures_are_operational(engine)
     return engine

@@ -1,6 +1,12 @@
-import pytest
+import os
+from pathlib import Path
 
-from storage.database import DatabaseUrlError, normalize_url
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from storage.database import DatabaseUrlError, create_engine, normalize_url
+from tests.conftest import TEST_DB_ENV
 
 
 @pytest.mark.parametrize(
@@ -27,3 +33,17 @@ def test_sslmode_becomes_an_ssl_context() -> None:
 def test_other_databases_are_refused(bad: str) -> None:
     with pytest.raises(DatabaseUrlError):
         normalize_url(bad)
+
+
+@pytest.mark.anyio
+async def test_a_failing_statement_never_shows_its_parameters(tmp_path: Path) -> None:
+    # They hold ciphertexts and OAuth client records; the error's text ends up in logs.
+    engine = create_engine(os.environ.get(TEST_DB_ENV) or f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with engine.connect() as conn:
+            with pytest.raises(DBAPIError) as raised:
+                await conn.execute(text("SELECT no_such_column WHERE :secret = 'x'"), {"secret": "client-secret-123"})
+    finally:
+        await engine.dispose()
+    assert "client-secret-123" not in str(raised.value)
+    assert "hidden" in str(raised.value)
