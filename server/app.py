@@ -98,7 +98,7 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
             if limits.redis is not None:
                 await limits.redis.ping()  # says in the log at once when Redis is unreachable
             if oauth is not None:
-                oauth.attach(OAuthRepository(engine), cimd)
+                oauth.attach(OAuthRepository(engine), cimd, keyring)
             services = Services(
                 settings=settings,
                 engine=engine,

@@ -124,7 +124,7 @@ def _positive_int(text: str) -> int:
 
 def _print_key_status(state: KeyStatus, as_json: bool) -> None:
     if as_json:
-        fields = ("primary", "configured", "rows", "pending", "unused", "missing")
+        fields = ("primary", "configured", "rows", "plaintext", "pending", "unused", "missing")
         print(json.dumps({name: getattr(state, name) for name in fields}, default=list))
         return
     print(f"{'key id':<18} {'stored keys':>11}  state")
@@ -132,6 +132,8 @@ def _print_key_status(state: KeyStatus, as_json: bool) -> None:
         role = "primary" if kid == state.primary else "configured" if kid in state.configured else "NOT CONFIGURED"
         note = "  (unused: safe to remove)" if kid in state.unused else ""
         print(f"{kid:<18} {state.rows.get(kid, 0):>11}  {role}{note}")
+    if state.plaintext:
+        print(f"{state.plaintext} OAuth client secret(s) are stored unsealed (written by an older version).")
     if state.pending:
         print(f"{state.pending} stored key(s) are not under the primary key yet: run `mistral-mcp keys rotate`.")
 
@@ -142,6 +144,7 @@ async def _keys(args: argparse.Namespace, settings: Settings) -> int:
     from server.security.keyring_source import GENERATED_KEY_FILE, load_keyring
     from server.security.rotation import RotationProgress, key_status, rotate_keys
     from storage.database import create_engine
+    from storage.oauth_repository import OAuthRepository
     from storage.repository import ConnectionRepository
 
     configured = settings.encryption_keys or settings.encryption_keys_file
@@ -150,16 +153,16 @@ async def _keys(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("no encryption keys: set MISTRAL_MCP_ENCRYPTION_KEYS or MISTRAL_MCP_ENCRYPTION_KEYS_FILE")
     keyring = load_keyring(settings)
     engine = create_engine(settings.effective_database_url)
-    repository = ConnectionRepository(engine)
+    repository, oauth = ConnectionRepository(engine), OAuthRepository(engine)
 
     async def report(progress: RotationProgress) -> None:
         print(f"batch {progress.batches}: {progress.rotated} re-encrypted so far", flush=True)
 
     try:
         if args.keys_command == "status":
-            _print_key_status(await key_status(repository, keyring), args.json)
+            _print_key_status(await key_status(repository, keyring, oauth), args.json)
             return 0
-        done = await rotate_keys(repository, keyring, batch_size=args.batch_size, after_batch=report)
+        done = await rotate_keys(repository, keyring, oauth=oauth, batch_size=args.batch_size, after_batch=report)
     except SQLAlchemyError as exc:
         print(
             f"mistral-mcp: database error ({type(exc).__name__}); is the schema there (`mistral-mcp db upgrade`)?",

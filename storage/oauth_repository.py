@@ -48,6 +48,27 @@ class OAuthRepository:
         async with self._engine.begin() as conn:
             await conn.execute(insert(OAuthClientRow).values(client_id=client_id, info_json=info_json, created_at=at))
 
+    async def clients_after(self, after: str, limit: int) -> list[tuple[str, str]]:
+        """(client id, stored record) of up to `limit` clients whose id sorts after `after`, in order."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(OAuthClientRow.client_id, OAuthClientRow.info_json)
+                .where(OAuthClientRow.client_id > after)
+                .order_by(OAuthClientRow.client_id)
+                .limit(limit)
+            )
+            return [(row.client_id, row.info_json) for row in rows]
+
+    async def replace_client_info(self, client_id: str, old: str, new: str) -> bool:
+        """Store `new` only if the record still reads `old`."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(OAuthClientRow)
+                .where(OAuthClientRow.client_id == client_id, OAuthClientRow.info_json == old)
+                .values(info_json=new)
+            )
+        return bool(result.rowcount)
+
     async def add_request(self, id_hash: str, client_id: str, params_json: str, expires_at: datetime) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(delete(OAuthRequestRow).where(OAuthRequestRow.expires_at < datetime.now(UTC)))

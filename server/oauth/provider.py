@@ -27,7 +27,10 @@ from mcp.server.auth.provider import (
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyUrl
 
+from server.errors import CryptoError
 from server.oauth.client_metadata import ClientMetadataError, ClientMetadataFetcher, is_metadata_url
+from server.oauth.client_secrets import open_info, seal_info
+from server.security.crypto import Keyring
 from server.security.tokens import hash_token
 from storage.oauth_repository import OAuthRepository, StoredToken
 
@@ -86,11 +89,18 @@ class OAuthProvider:
         self.resource = f"{public_url}/mcp"
         self._repo: OAuthRepository | None = None
         self._fetcher: ClientMetadataFetcher | None = None
+        self._keyring: Keyring | None = None
 
-    def attach(self, repository: OAuthRepository, fetcher: ClientMetadataFetcher) -> None:
+    def attach(self, repository: OAuthRepository, fetcher: ClientMetadataFetcher, keyring: Keyring) -> None:
         """Called by the app lifespan once the database exists."""
         self._repo = repository
         self._fetcher = fetcher
+        self._keyring = keyring
+
+    @property
+    def keyring(self) -> Keyring:
+        assert self._keyring is not None, "OAuthProvider used outside the app lifespan"
+        return self._keyring
 
     @property
     def repo(self) -> OAuthRepository:
@@ -112,14 +122,21 @@ class OAuthProvider:
                 return None
             return OurClient.model_validate(info.model_dump())
         stored = await self.repo.get_client(client_id)
-        return OurClient.model_validate_json(stored) if stored else None
+        if stored is None:
+            return None
+        try:
+            return OurClient.model_validate(open_info(self.keyring, stored))
+        except CryptoError:
+            logger.exception("an OAuth client's secret could not be decrypted; check MISTRAL_MCP_ENCRYPTION_KEYS")
+            return None
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
         for uri in client_info.redirect_uris or []:
             # Plain http only to loopback (native clients); https and app schemes pass.
             if uri.scheme == "http" and not _is_loopback(uri):
                 raise RegistrationError("invalid_redirect_uri", "http redirect URIs must point at loopback")
-        await self.repo.add_client(client_info.client_id, client_info.model_dump_json(), _now())
+        stored = seal_info(self.keyring, client_info.model_dump(mode="json"))
+        await self.repo.add_client(client_info.client_id, stored, _now())
 
     # --- authorization -------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Re-encrypting stored Mistral keys under the primary encryption key, and reporting progress.
+"""Re-encrypting stored Mistral keys (and OAuth client secrets) under the primary encryption key,
+and reporting progress.
 
 Rotation is online and resumable: it pages through rows not yet under the primary key,
 re-encrypts each with the same associated data (so it stays bound to its row), and writes
@@ -9,12 +10,14 @@ already done are no longer selected.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from server.connections import associated_data
 from server.errors import CryptoError
+from server.oauth import client_secrets
 from server.security.crypto import Keyring
+from storage.oauth_repository import OAuthRepository
 from storage.repository import ConnectionRepository, Reencrypted
 
 DEFAULT_BATCH_SIZE = 500
@@ -27,7 +30,8 @@ class RotationProgress:
     changed_meanwhile: int = 0
     """Rows whose key the user replaced during the batch: left as they are (already primary)."""
     unreadable: list[str] = field(default_factory=list)
-    """Connection ids whose ciphertext no configured key opens: they need the missing key back."""
+    """Connection ids (and `oauth client <id>`) whose ciphertext no configured key opens: they need
+    the missing key back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,8 @@ class KeyStatus:
     primary: str
     configured: tuple[str, ...]
     rows: dict[str, int]
+    plaintext: int = 0
+    """OAuth client secrets stored before they were sealed: the next rotation seals them."""
 
     @property
     def unused(self) -> list[str]:
@@ -49,21 +55,42 @@ class KeyStatus:
     @property
     def pending(self) -> int:
         """Rows not yet under the primary key."""
-        return sum(count for kid, count in self.rows.items() if kid != self.primary)
+        return self.plaintext + sum(count for kid, count in self.rows.items() if kid != self.primary)
 
 
-async def key_status(repository: ConnectionRepository, keyring: Keyring) -> KeyStatus:
-    return KeyStatus(keyring.primary_key_id, tuple(keyring.key_ids), await repository.count_by_key_id())
+async def _oauth_clients(oauth: OAuthRepository, batch_size: int) -> AsyncIterator[list[tuple[str, str]]]:
+    cursor = ""
+    while batch := await oauth.clients_after(cursor, batch_size):
+        yield batch
+        cursor = batch[-1][0]
+
+
+async def key_status(
+    repository: ConnectionRepository, keyring: Keyring, oauth: OAuthRepository | None = None
+) -> KeyStatus:
+    rows = dict(await repository.count_by_key_id())
+    plaintext = 0
+    if oauth is not None:
+        async for batch in _oauth_clients(oauth, DEFAULT_BATCH_SIZE):
+            for _, stored in batch:
+                kid = client_secrets.key_id(keyring, stored)
+                if kid == client_secrets.PLAINTEXT:
+                    plaintext += 1
+                elif kid is not None:
+                    rows[kid] = rows.get(kid, 0) + 1
+    return KeyStatus(keyring.primary_key_id, tuple(keyring.key_ids), rows, plaintext)
 
 
 async def rotate_keys(
     repository: ConnectionRepository,
     keyring: Keyring,
     *,
+    oauth: OAuthRepository | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     after_batch: Callable[[RotationProgress], Awaitable[None]] | None = None,
 ) -> RotationProgress:
-    """Re-encrypt every stored key not under the primary key, `batch_size` rows per transaction."""
+    """Re-encrypt every stored key not under the primary key, `batch_size` rows per transaction,
+    then every OAuth client secret not sealed under it."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     progress = RotationProgress()
@@ -94,4 +121,27 @@ async def rotate_keys(
         cursor = batch[-1].connection_id
         if after_batch is not None:
             await after_batch(progress)
+    if oauth is not None:
+        async for clients in _oauth_clients(oauth, batch_size):
+            await _reseal_clients(oauth, keyring, clients, progress)
+            progress.batches += 1
+            if after_batch is not None:
+                await after_batch(progress)
     return progress
+
+
+async def _reseal_clients(
+    oauth: OAuthRepository, keyring: Keyring, clients: list[tuple[str, str]], progress: RotationProgress
+) -> None:
+    for client_id, stored in clients:
+        if client_secrets.key_id(keyring, stored) in (None, keyring.primary_key_id):
+            continue
+        try:
+            resealed = client_secrets.seal_info(keyring, client_secrets.open_info(keyring, stored))
+        except CryptoError:
+            progress.unreadable.append(f"oauth client {client_id}")
+            continue
+        if await oauth.replace_client_info(client_id, stored, resealed):
+            progress.rotated += 1
+        else:
+            progress.changed_meanwhile += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import secrets
@@ -24,6 +25,7 @@ from starlette.routing import Route
 import server.oauth.provider as provider_module
 from tests.conftest import VALID_KEY, RunningApp
 from tests.fake_mistral import FakeMistral
+from tests.support.database import dump_database
 from tests.support.servers import ServerThread
 
 REDIRECT = "http://127.0.0.1:33418/callback"
@@ -72,13 +74,13 @@ def browser(app: RunningApp) -> Iterator[Browser]:
     b.http.close()
 
 
-def register(app: RunningApp, redirect_uris: list[str] | None = None) -> dict[str, Any]:
+def register(app: RunningApp, redirect_uris: list[str] | None = None, auth_method: str = "none") -> dict[str, Any]:
     response = httpx.post(
         f"{app.url}/register",
         json={
             "redirect_uris": redirect_uris or [REDIRECT],
             "client_name": "Test Client",
-            "token_endpoint_auth_method": "none",
+            "token_endpoint_auth_method": auth_method,
             "grant_types": ["authorization_code", "refresh_token"],
         },
     )
@@ -355,6 +357,25 @@ def test_rotating_the_url_ends_the_oauth_grants_made_with_it(app: RunningApp, br
     assert refresh.status_code == 400
     assert refresh.json()["error"] == "invalid_grant"
     assert httpx.post(rotated.json()["mcp_url"], json={}).status_code != 401  # the new URL works
+
+
+def test_a_registered_client_secret_is_sealed_at_rest_and_still_checked(app: RunningApp, browser: Browser) -> None:
+    client = register(app, auth_method="client_secret_post")
+    secret = client["client_secret"]
+    stored = asyncio.run(dump_database(app.settings.database_url))
+    assert client["client_id"].encode() in stored  # the dump holds the client's row...
+    assert secret.encode() not in stored  # ...but not its secret
+    verifier, challenge = pkce()
+    browser.open_authorize(authorize_url(app, client["client_id"], challenge))
+    code = callback_params(browser.submit(api_key=VALID_KEY))["code"]
+    exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    exchange |= {"client_id": client["client_id"], "code_verifier": verifier}
+    wrong = token(app, **exchange, client_secret="not-" + secret)
+    assert wrong.status_code == 401, wrong.text
+    assert secret not in wrong.text
+    right = token(app, **exchange, client_secret=secret)
+    assert right.status_code == 200, right.text
+    assert mcp_status(app, right.json()["access_token"]) == 200
 
 
 def test_revocation_endpoint_revokes_the_family(app: RunningApp, browser: Browser) -> None:

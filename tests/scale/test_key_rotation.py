@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -19,9 +20,13 @@ import pytest
 
 from server.cli import _print_key_status, main
 from server.connections import associated_data
+from server.oauth.client_metadata import ClientMetadataFetcher
+from server.oauth.client_secrets import seal_info
+from server.oauth.provider import OAuthProvider
 from server.security.crypto import Keyring, generate_key
 from server.security.rotation import KeyStatus, RotationProgress, key_status, rotate_keys
 from storage.database import create_engine
+from storage.oauth_repository import OAuthRepository
 from storage.repository import ConnectionRepository, Reencrypted
 from tests.conftest import VALID_KEY, RunningApp
 from tests.fake_mistral import FakeMistral
@@ -184,12 +189,61 @@ def test_keys_cli_reads_keys_from_a_file_reports_status_and_rotates(
         "primary": kid(new_key),
         "configured": [kid(new_key), kid(old_key)],
         "rows": {kid(new_key): 3},
+        "plaintext": 0,
         "pending": 0,
         "unused": [kid(old_key)],
         "missing": [],
     }
     for output in (rotated.stdout, rotated.stderr, refused.stdout, refused.stderr):
         assert old_key not in output and new_key not in output
+
+
+async def test_oauth_client_secrets_are_counted_and_resealed_by_rotation(
+    app_factory: Callable[..., RunningApp], old_key: str, new_key: str
+) -> None:
+    app = await start_app(app_factory, encryption_keys=(old_key,))
+    registered = httpx.post(
+        f"{app.url}/register",
+        json={"redirect_uris": ["http://127.0.0.1:5000/cb"], "token_endpoint_auth_method": "client_secret_post"},
+    ).json()
+    engine = create_engine(app.settings.database_url)
+    try:
+        oauth, connections = OAuthRepository(engine), ConnectionRepository(engine)
+        # A row as an older version wrote it: the secret as it came.
+        legacy = {
+            "client_id": "legacy-client",
+            "client_secret": "legacy-secret",
+            "redirect_uris": ["http://127.0.0.1/cb"],
+        }
+        await oauth.add_client("legacy-client", json.dumps(legacy), datetime.now(UTC))
+        both = Keyring([new_key, old_key])
+        before = await key_status(connections, both, oauth)
+        assert (before.rows, before.plaintext, before.pending) == ({kid(old_key): 1}, 1, 2)
+
+        done = await rotate_keys(connections, both, oauth=oauth)
+        assert (done.rotated, done.unreadable) == (2, [])
+        after = await key_status(connections, both, oauth)
+        assert (after.rows, after.plaintext, after.unused) == ({kid(new_key): 2}, 0, [kid(old_key)])
+
+        # Only the new key from here on, as after the last step of a rotation: both still authenticate.
+        provider, fetcher = OAuthProvider(app.settings.public_url), ClientMetadataFetcher(allow_loopback=False)
+        provider.attach(oauth, fetcher, Keyring([new_key]))
+        try:
+            for client_id, secret in (
+                (registered["client_id"], registered["client_secret"]),
+                ("legacy-client", "legacy-secret"),
+            ):
+                client = await provider.get_client(client_id)
+                assert client is not None and client.client_secret == secret
+        finally:
+            await fetcher.aclose()
+    finally:
+        await engine.dispose()
+
+
+def test_sealing_keeps_a_record_without_a_secret_as_it_is() -> None:
+    info = {"client_id": "public", "client_secret": None, "redirect_uris": ["http://127.0.0.1/cb"]}
+    assert json.loads(seal_info(Keyring([generate_key()]), info)) == info
 
 
 def test_keys_status_table_says_which_key_can_be_removed(old_key: str, new_key: str) -> None:
