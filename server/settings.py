@@ -61,7 +61,11 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", "1000", "Connection pool size towards Mistral."),
     ("MISTRAL_MCP_MAX_MCP_BODY_BYTES", "16777216", "Largest MCP request body (file uploads travel inside it)."),
     ("MISTRAL_MCP_MAX_API_BODY_BYTES", "65536", "Largest body for the sign-up and management API."),
-    ("MISTRAL_MCP_SIGNUP_RATE_LIMIT", "10/minute", "Sign-up attempts per client address (`N/minute`, `N/hour`, off)."),
+    (
+        "MISTRAL_MCP_SIGNUP_RATE_LIMIT",
+        "10/minute",
+        "Sign-ups and key changes (each checks a key with Mistral) per client address (`N/minute`, `N/hour`, off).",
+    ),
     ("MISTRAL_MCP_LOG_LEVEL", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR."),
     ("MISTRAL_MCP_LOG_FORMAT", "auto", "`json`, `text`, or `auto` (text on a terminal, JSON otherwise)."),
     ("MISTRAL_MCP_AUTO_MIGRATE", "true", "Apply database migrations on start."),

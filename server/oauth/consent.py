@@ -19,6 +19,7 @@ from server.oauth.provider import OAuthProvider, PendingAuthorization, client_di
 from server.services import Services
 from server.web.bodies import read_form
 from server.web.pages import is_cross_site
+from server.web.signup_guard import check_signup_rate
 from server.web.templates import layout
 
 _TOKEN_IN_TEXT = re.compile(r"(mmcp_[A-Za-z0-9_-]{43})")
@@ -112,6 +113,7 @@ def routes(provider: OAuthProvider) -> list[Route]:
                     raise ApiError(401, "unauthorized", "That URL or token does not open any connection.")
                 connection_id = record.id
             else:
+                await check_signup_rate(request)
                 connection_id = (await services.connections.create(form.get("api_key"))).record.id
         except ApiError as exc:
             return await _render(provider, request_id, pending, exc.message, exc.status)

@@ -105,6 +105,7 @@ async def replace_key(request: Request) -> Response:
         return unauthorized()
     services = _services(request)
     body = await read_json_object(request, services.settings.max_api_body_bytes, {"api_key"})
+    await check_signup_rate(request)
     updated = await services.connections.replace_key(record, body.get("api_key"))
     return JSONResponse(await describe(services, updated), headers={"Cache-Control": "no-store"})
 

@@ -18,6 +18,7 @@ from server.web.api import describe, describe_now
 from server.web.bodies import read_form
 from server.web.manage_templates import lookup_page, revoked_page, rotated_page, status_page
 from server.web.pages import CROSS_SITE_MESSAGE, human_message, is_cross_site, page
+from server.web.signup_guard import check_signup_rate
 from storage.repository import ConnectionRecord
 
 NOT_FOUND_MESSAGE = (
@@ -61,7 +62,7 @@ async def manage_submit(request: Request) -> Response:
     if action == "rotate":
         return await _rotate(services, record)
     if action == "replace_key":
-        return await _replace_key(services, record, token, form.get("api_key"))
+        return await _replace_key(request, services, record, token, form.get("api_key"))
     return page(status_page(token, await describe_now(services, record)))
 
 
@@ -84,8 +85,11 @@ async def _rotate(services: Services, record: ConnectionRecord) -> Response:
     return page(rotated_page(token, services.mcp_url(token), mcp_endpoint, info))
 
 
-async def _replace_key(services: Services, record: ConnectionRecord, token: str, api_key: str | None) -> Response:
+async def _replace_key(
+    request: Request, services: Services, record: ConnectionRecord, token: str, api_key: str | None
+) -> Response:
     try:
+        await check_signup_rate(request)
         updated = await services.connections.replace_key(record, api_key)
     except ApiError as exc:
         # As on sign-up, the typed key is never put back into the page.

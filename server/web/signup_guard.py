@@ -1,4 +1,6 @@
-"""Sign-up attempts are limited per client address, for the page and the API alike."""
+"""Every check of a Mistral key a stranger can ask for (sign-up on the page and the API, a key change on
+the manage page and the API, a new key on the OAuth consent page) counts against one limit per client
+address: otherwise any of them is an unlimited "is this key valid?" oracle paid for by our upstream calls."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def client_address_key(request: Request) -> str:
 
 
 async def check_signup_rate(request: Request) -> None:
-    """Count one sign-up attempt from this client.
+    """Count one key check (sign-up or key change) from this client.
 
     Raises:
         ApiError: 429 `rate_limited` with `Retry-After` once the client used up its attempts.
@@ -43,6 +45,6 @@ async def check_signup_rate(request: Request) -> None:
     raise ApiError(
         429,
         "rate_limited",
-        f"Too many sign-up attempts from your network; try again in {seconds} seconds.",
+        f"Too many sign-up or key-change attempts from your network; try again in {seconds} seconds.",
         headers={"Retry-After": seconds},
     )

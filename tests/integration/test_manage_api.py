@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
+from server.security.rate_limit import Rate
 from tests.conftest import VALID_KEY, RunningApp
 from tests.fake_mistral import FakeMistral
 from tests.support.mcp_client import connect
@@ -106,3 +108,21 @@ def test_replace_key_validates_first_and_keeps_the_old_key_on_rejection(
     fake_mistral.requests.clear()
     call_chat(conn["mcp_url"])
     assert {r.api_key for r in fake_mistral.requests_to("POST", "/v1/chat/completions")} == {"sk-second-key"}
+
+
+def test_key_changes_count_against_the_per_address_key_check_limit(
+    app_factory: Callable[..., RunningApp], fake_mistral: FakeMistral
+) -> None:
+    # Otherwise a sign-up token makes the server an unlimited "is this key valid?" oracle.
+    limited = app_factory(signup_rate_limit=Rate(2, 60.0))
+    conn = limited.sign_up()  # 1 of 2
+    with limited.http() as http:
+        api = [
+            http.put("/api/connection/key", json={"api_key": "sk-guess"}, headers=bearer(conn["token"]))
+            for _ in range(2)
+        ]
+        page = http.post("/manage", data={"token": conn["token"], "action": "replace_key", "api_key": "sk-guess"})
+    assert [r.status_code for r in api] == [400, 429]  # 2, then refused
+    assert page.status_code == 429 and "Too many sign-up or key-change attempts" in page.text
+    assert 0 < int(api[1].headers["retry-after"]) <= 60
+    assert len(fake_mistral.requests_to("GET", "/v1/models")) == 2  # the sign-up and one key check

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import server.oauth.provider as provider_module
+from server.security.rate_limit import Rate
 from tests.conftest import VALID_KEY, RunningApp
 from tests.fake_mistral import FakeMistral
 from tests.support.database import dump_database
@@ -376,6 +377,19 @@ def test_a_registered_client_secret_is_sealed_at_rest_and_still_checked(app: Run
     right = token(app, **exchange, client_secret=secret)
     assert right.status_code == 200, right.text
     assert mcp_status(app, right.json()["access_token"]) == 200
+
+
+def test_keys_typed_on_the_consent_page_count_against_the_key_check_limit(
+    app_factory: Callable[..., RunningApp], fake_mistral: FakeMistral
+) -> None:
+    limited = app_factory(signup_rate_limit=Rate(2, 60.0))
+    browser = Browser(limited)
+    _, challenge = pkce()
+    browser.open_authorize(authorize_url(limited, register(limited)["client_id"], challenge))
+    answers = [browser.submit(api_key="sk-guess") for _ in range(3)]
+    assert [a.status_code for a in answers] == [400, 400, 429]
+    assert "Too many sign-up or key-change attempts" in answers[2].text
+    assert len(fake_mistral.requests_to("GET", "/v1/models")) == 2
 
 
 def test_revocation_endpoint_revokes_the_family(app: RunningApp, browser: Browser) -> None:

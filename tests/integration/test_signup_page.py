@@ -172,7 +172,7 @@ def test_too_many_signups_from_one_address_get_429_on_page_and_api(
         api = http.post("/api/connections", json={"api_key": VALID_KEY})
     assert (first.status_code, second.status_code) == (400, 201)
     assert page.status_code == api.status_code == 429
-    assert "Too many sign-up attempts" in page.text and 'role="alert"' in page.text
+    assert "Too many sign-up or key-change attempts" in page.text and 'role="alert"' in page.text
     assert 0 < int(page.headers["retry-after"]) <= 60 and 0 < int(api.headers["retry-after"]) <= 60
     assert_error_shape(api.json(), "rate_limited")
     assert len(fake_mistral.requests_to("GET", "/v1/models")) == 2  # refused attempts never reach Mistral
