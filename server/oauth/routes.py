@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from hmac import compare_digest
 from typing import Any
+from urllib.parse import unquote
 
 from mcp.server.auth.routes import build_metadata, create_auth_routes
 from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
@@ -12,11 +15,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from server.errors import ApiError
 from server.oauth import consent
 from server.oauth.provider import SCOPE, OAuthProvider
+from server.services import Services
+from server.web.bodies import read_form
 
 PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource"
 _CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS"}
+
+
+def _basic_credentials(request: Request) -> tuple[str | None, str | None]:
+    """(client id, secret) from `Authorization: Basic`, as a confidential client authenticates (RFC 6749 §2.3.1)."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        client_id, sep, secret = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, None
+    return (unquote(client_id), unquote(secret)) if sep else (None, None)
 
 
 def resource_metadata_url(public_url: str) -> str:
@@ -67,16 +85,23 @@ def oauth_routes(provider: OAuthProvider) -> list[BaseRoute]:
     ]
 
     async def revoke(request: Request) -> Response:
-        form = await request.form()
+        services: Services = request.state.services
+        try:
+            # Capped like every other form here: unauthenticated, so it must not buffer what it is sent.
+            form = await read_form(request, services.settings.max_api_body_bytes)
+        except ApiError as exc:
+            return JSONResponse({"error": "invalid_request", "error_description": exc.message}, exc.status)
         token, client_id = form.get("token"), form.get("client_id")
-        if not isinstance(token, str) or not isinstance(client_id, str):
+        basic_id, basic_secret = _basic_credentials(request)
+        client_id = client_id or basic_id
+        if not token or not client_id:
             return JSONResponse(
                 {"error": "invalid_request", "error_description": "token and client_id are required"}, 400
             )
         client = await provider.get_client(client_id)
-        secret = form.get("client_secret")
+        secret = form.get("client_secret") or basic_secret
         if client is None or (
-            client.client_secret and not (isinstance(secret, str) and compare_digest(secret, client.client_secret))
+            client.client_secret and not (secret and compare_digest(secret.encode(), client.client_secret.encode()))
         ):
             return JSONResponse({"error": "invalid_client", "error_description": "unknown client or bad secret"}, 401)
         await provider.revoke(token, client.client_id)

@@ -401,6 +401,39 @@ def test_revocation_endpoint_revokes_the_family(app: RunningApp, browser: Browse
     assert mcp_status(app, tokens["access_token"]) == 401
 
 
+def test_a_confidential_client_revokes_with_basic_credentials_and_a_wrong_secret_is_refused(
+    app: RunningApp, browser: Browser
+) -> None:
+    client = register(app, auth_method="client_secret_basic")
+    verifier, challenge = pkce()
+    browser.open_authorize(authorize_url(app, client["client_id"], challenge))
+    code = callback_params(browser.submit(api_key=VALID_KEY))["code"]
+    basic = httpx.BasicAuth(client["client_id"], client["client_secret"])
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}
+    form["client_id"] = client["client_id"]  # the SDK's token endpoint wants it in the form as well
+    tokens = httpx.post(f"{app.url}/token", data=form, auth=basic).json()
+    revoke = f"{app.url}/revoke"
+    for wrong in ("not-the-secret", "\u00e9t\u00e9"):  # a non-ASCII secret is refused, not a crash
+        refused = httpx.post(revoke, data={"token": tokens["refresh_token"]}, auth=(client["client_id"], wrong))
+        assert refused.status_code == 401, refused.text
+    assert mcp_status(app, tokens["access_token"]) == 200
+    assert httpx.post(revoke, data={"token": tokens["refresh_token"]}, auth=basic).status_code == 200
+    assert mcp_status(app, tokens["access_token"]) == 401
+
+
+def test_the_revocation_endpoint_does_not_buffer_a_huge_body(app: RunningApp) -> None:
+    def chunks() -> Iterator[bytes]:  # chunked, no Content-Length to refuse up front
+        yield b"token=x&client_id=y"
+        for n in range(100):
+            yield f"&f{n}=".encode() + b"a" * 100_000
+
+    response = httpx.post(
+        f"{app.url}/revoke", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "invalid_request"
+
+
 def test_client_id_metadata_document_is_fetched_only_when_allowed(
     app_factory: Callable[..., RunningApp], app: RunningApp
 ) -> None:
