@@ -61,6 +61,18 @@ def _is_loopback(uri: AnyUrl) -> bool:
         return False
 
 
+def redirect_uri_problem(uris: list[AnyUrl] | None) -> str | None:
+    """Why these redirect URIs are refused, or None. Codes travel in the redirect: plain http only to
+    loopback (native clients; https and app schemes pass), and no `user@` part, which would make the
+    consent page's "returning to" line show a host the code never goes to."""
+    for uri in uris or []:
+        if uri.username is not None or uri.password is not None:
+            return "redirect URIs must not carry a user name or password"
+        if uri.scheme == "http" and not _is_loopback(uri):
+            return "http redirect URIs must point at loopback"
+    return None
+
+
 class OurClient(OAuthClientInformationFull):
     """Exact redirect-URI matching, except the port of a loopback URI (RFC 8252 §7.3)."""
 
@@ -120,6 +132,9 @@ class OAuthProvider:
             except ClientMetadataError as exc:
                 logger.info("client metadata document refused: %s", exc)
                 return None
+            if problem := redirect_uri_problem(info.redirect_uris):  # the rule registration applies
+                logger.info("client metadata document refused: %s", problem)
+                return None
             return OurClient.model_validate(info.model_dump())
         stored = await self.repo.get_client(client_id)
         if stored is None:
@@ -131,10 +146,8 @@ class OAuthProvider:
             return None
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
-        for uri in client_info.redirect_uris or []:
-            # Plain http only to loopback (native clients); https and app schemes pass.
-            if uri.scheme == "http" and not _is_loopback(uri):
-                raise RegistrationError("invalid_redirect_uri", "http redirect URIs must point at loopback")
+        if problem := redirect_uri_problem(client_info.redirect_uris):
+            raise RegistrationError("invalid_redirect_uri", problem)
         stored = seal_info(self.keyring, client_info.model_dump(mode="json"))
         await self.repo.add_client(client_info.client_id, stored, _now())
 
@@ -318,6 +331,8 @@ class OAuthProvider:
 
 def client_display(client: OAuthClientInformationFull, redirect_uri: str) -> tuple[str, str]:
     """(name, host) to show on the consent page."""
-    host = urlsplit(redirect_uri).netloc or redirect_uri
+    parts = urlsplit(redirect_uri)
+    # Host and port only: a `user@` part would let `https://claude.ai@evil.example/` read as claude.ai.
+    host = (f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname) if parts.hostname else redirect_uri
     name = client.client_name or (urlsplit(client.client_id).netloc if is_metadata_url(client.client_id) else "")
     return (name or "An MCP client"), host

@@ -67,7 +67,10 @@ def is_cross_site(request: Request, public_url: str) -> bool:
         return False
     if origin == "null":
         return True
-    return _origin(origin) not in {_origin(public_url), _origin(str(request.url))}
+    try:
+        return _origin(origin) not in {_origin(public_url), _origin(str(request.url))}
+    except ValueError:  # not a URL a browser would send (a port out of range, say)
+        return True
 
 
 async def signup_form(_request: Request) -> Response:

@@ -443,7 +443,14 @@ def test_client_id_metadata_document_is_fetched_only_when_allowed(
     async def document(_request: object) -> JSONResponse:
         return JSONResponse({"client_id": client_id, "client_name": "Metadata Doc Client", "redirect_uris": [REDIRECT]})
 
-    document_server.start(Starlette(routes=[Route("/client.json", document)]))
+    async def cleartext_redirect(_request: object) -> JSONResponse:
+        # Registration refuses plain http off loopback (codes would travel in clear); so must this.
+        body = {"client_id": f"{document_server.url}/cleartext.json", "redirect_uris": ["http://app.example/cb"]}
+        return JSONResponse(body)
+
+    document_server.start(
+        Starlette(routes=[Route("/client.json", document), Route("/cleartext.json", cleartext_redirect)])
+    )
     try:
         allowed = app_factory(oauth_cimd_allow_loopback=True)
         b = Browser(allowed)
@@ -452,6 +459,10 @@ def test_client_id_metadata_document_is_fetched_only_when_allowed(
         assert "Metadata Doc Client" in b.consent_html
         refused = httpx.get(authorize_url(app, client_id, challenge))
         assert refused.status_code == 400
+        cleartext = f"{document_server.url}/cleartext.json"
+        unsafe = httpx.get(authorize_url(allowed, cleartext, challenge, redirect_uri="http://app.example/cb"))
+        assert unsafe.status_code == 400
+        assert "code=" not in unsafe.headers.get("location", "")
         b.http.close()
     finally:
         document_server.stop()

@@ -134,6 +134,7 @@ def test_mistral_unreachable_is_said_plainly(app_factory: Callable[..., RunningA
     [
         {"origin": "https://evil.example"},
         {"origin": "null"},
+        {"origin": "http://127.0.0.1:99999"},  # no browser sends this; refused, not a 500
         {"sec-fetch-site": "cross-site"},
         {"sec-fetch-site": "same-site", "origin": "https://sub.example"},
     ],

@@ -14,7 +14,7 @@ from server.oauth.client_metadata import (
     PublicAddressResolver,
     is_metadata_url,
 )
-from server.oauth.provider import OurClient
+from server.oauth.provider import OurClient, client_display, redirect_uri_problem
 from tests.support.servers import ServerThread
 
 pytestmark = pytest.mark.anyio
@@ -129,3 +129,28 @@ async def test_a_name_that_resolves_privately_only_at_connect_time_is_still_refu
                 await fetcher.fetch(url)
     finally:
         await fetcher.aclose()
+
+
+@pytest.mark.parametrize(
+    ("uri", "problem"),
+    [
+        ("https://claude.ai/api/mcp/auth_callback", None),
+        ("http://127.0.0.1:5000/callback", None),
+        ("cursor://anysphere.cursor-mcp/oauth/callback", None),
+        ("http://app.example/callback", "loopback"),
+        ("https://claude.ai@evil.example/cb", "user name"),
+        ("https://user:pw@app.example/cb", "user name"),
+    ],
+)
+def test_redirect_uris_are_checked_the_same_for_registration_and_metadata_documents(
+    uri: str, problem: str | None
+) -> None:
+    found = redirect_uri_problem([AnyUrl(uri)])
+    assert found is None if problem is None else (found is not None and problem in found)
+
+
+def test_the_consent_page_names_the_host_the_code_goes_to() -> None:
+    client = OurClient(client_id="c", client_name="Claude", redirect_uris=[AnyUrl("https://x.example/cb")])
+    assert client_display(client, "https://claude.ai@evil.example/cb") == ("Claude", "evil.example")
+    assert client_display(client, "http://127.0.0.1:5000/cb") == ("Claude", "127.0.0.1:5000")
+    assert client_display(client, "cursor://anysphere.cursor-mcp/cb") == ("Claude", "anysphere.cursor-mcp")
