@@ -9,6 +9,10 @@ Both are valid answers to every client, which must send `Accept: application/jso
 text/event-stream`.
 
 The choice needs the body, which is read here (within the size limit) and handed on whole.
+
+A JSON answer has no stream whose end the SDK would notice, so here a client that hangs up
+mid-call cancels the call: otherwise it would run on at Mistral (billed), holding one of the
+connection's concurrent-call slots, until Mistral answered or timed out.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from mcp.server.lowlevel.server import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
@@ -55,8 +60,46 @@ class McpSessions:
             return
         messages = await _read_body(receive, self._limit)
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
-        manager = self._streaming if _PROGRESS_TOKEN in body else self._plain
-        await manager.handle_request(scope, _replay(messages, receive), send)
+        if _PROGRESS_TOKEN in body or not _complete(messages):
+            await self._streaming.handle_request(scope, _replay(messages, receive), send)
+            return
+        await _cancelled_on_disconnect(self._plain, scope, messages, receive, send)
+
+
+def _complete(messages: list[Message]) -> bool:
+    """Whether the whole body was read (not cut short past the limit, nor by a disconnect)."""
+    last = messages[-1]
+    return last["type"] == "http.request" and not last.get("more_body", False)
+
+
+async def _cancelled_on_disconnect(
+    manager: StreamableHTTPSessionManager, scope: Scope, messages: list[Message], receive: Receive, send: Send
+) -> None:
+    """Serve a request whose body is all in `messages`, cancelled if the client disconnects first.
+
+    The watcher is the only reader of `receive` from here on; the SDK gets the body, then hears
+    of the disconnect (if it asks) only once the watcher has seen it.
+    """
+    pending = deque(messages)
+    gone = anyio.Event()
+
+    async def replay() -> Message:
+        if pending:
+            return pending.popleft()
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async with anyio.create_task_group() as tasks:
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+            tasks.cancel_scope.cancel()
+
+        tasks.start_soon(watch)
+        await manager.handle_request(scope, replay, send)
+        tasks.cancel_scope.cancel()
 
 
 async def _read_body(receive: Receive, limit: int) -> list[Message]:

@@ -168,6 +168,8 @@ class GatewayMiddleware:
         path: str = scope["path"]
         stall = self.state.take_stall(path)
         if stall and await _sleep_unless_disconnected(stall, receive):
+            with self.state.lock:
+                self.state.hung_up.append(path)
             return
         fault = self.state.take_fault(path)
         if fault is not None:

@@ -115,6 +115,7 @@ class FakeMistral:
         self.tool_call_reply: list[dict[str, Any]] | None = None
         self.stream_delay: float = 0.0
         self.set_cookie: str | None = None  # a Set-Cookie header on every answer, as a CDN in front may add
+        self.hung_up: list[str] = []  # paths of stalled requests whose caller gave up (closed the connection)
         self.files: dict[str, dict[str, Any]] = {}
         self.fine_tuning_jobs: dict[str, dict[str, Any]] = {}
         self.batch_jobs: dict[str, dict[str, Any]] = {}
@@ -137,6 +138,7 @@ class FakeMistral:
             self.tool_call_reply = None
             self.stream_delay = 0.0
             self.set_cookie = None
+            self.hung_up = []
             self.files = {}
             self.fine_tuning_jobs = {}
             self.batch_jobs = {}
