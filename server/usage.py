@@ -64,7 +64,10 @@ class UsageRecorder:
         if not deltas:
             return
         try:
-            await self._repository.add_usage(deltas)
+            # Off the buffer now: written or put back, never dropped, even when shutdown cancels
+            # the periodic flush mid-write (the final flush then waits for this one).
+            with anyio.CancelScope(shield=True):
+                await self._repository.add_usage(deltas)
         except Exception:
             # Usage is bookkeeping: keep the counts for the next flush rather than fail anything.
             logger.exception("could not write usage counters; will retry")

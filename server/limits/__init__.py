@@ -15,11 +15,13 @@ from server.limits.concurrency import MemoryConcurrency
 from server.limits.redis_store import RedisLimits
 from server.security.rate_limit import AttemptLimiter, Rate, SlidingWindowLimiter, Unlimited
 from server.settings import Settings, mask_url_password
+from server.tools.registry import DEADLINE_GRACE, TOOL_DEADLINE
 
 __all__ = ["CallLimits", "Limits", "Refusal", "build_limits"]
 
 # A shared concurrency slot outlives its call only if a replica dies mid-call; then it
-# expires after the longest a call can take (every retry timing out) plus a margin.
+# expires after the longest a call can take plus a margin: every retry timing out, or a
+# healthy stream trickling on until the tool deadline (read timeouts apply between chunks).
 _LEASE_MARGIN = 60.0
 
 
@@ -68,6 +70,12 @@ class Limits:
             await self.redis.aclose()
 
 
+def slot_lifetime(settings: Settings) -> float:
+    """Seconds a shared concurrency slot lives unless released: see `_LEASE_MARGIN`."""
+    longest_call = max(settings.upstream_timeout * (settings.upstream_max_retries + 1), TOOL_DEADLINE + DEADLINE_GRACE)
+    return longest_call + _LEASE_MARGIN
+
+
 def build_limits(
     settings: Settings,
     *,
@@ -92,7 +100,7 @@ def build_limits(
         settings.rate_limit_per_minute,
         redis if redis is not None else MemoryConcurrency(),
         settings.max_concurrent_calls,
-        lease_seconds=settings.upstream_timeout * (settings.upstream_max_retries + 1) + _LEASE_MARGIN,
+        lease_seconds=slot_lifetime(settings),
         on_refusal=on_refusal,
     )
     return Limits(calls, redis, on_attempt_refused)

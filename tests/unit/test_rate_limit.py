@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from server.limits import slot_lifetime
 from server.security.rate_limit import Rate, SlidingWindowLimiter, Unlimited, parse_rate, retry_after_header
+from server.settings import Settings
+from server.tools.registry import DEADLINE_GRACE, TOOL_DEADLINE
 
 pytestmark = pytest.mark.anyio
 
@@ -84,3 +89,11 @@ async def test_unlimited_allows_everything() -> None:
 @pytest.mark.parametrize(("seconds", "header"), [(0.2, "1"), (1.0, "1"), (1.01, "2"), (59.5, "60")])
 def test_retry_after_is_rounded_up_to_whole_seconds(seconds: float, header: str) -> None:
     assert retry_after_header(seconds) == header
+
+
+@pytest.mark.parametrize(("timeout", "retries"), [(2.0, 0), (30.0, 2), (120.0, 2), (300.0, 3)])
+def test_a_shared_slot_outlives_the_longest_call_even_with_short_timeouts(timeout: float, retries: int) -> None:
+    # A healthy stream may trickle on until the tool deadline whatever the read timeout (it applies
+    # between chunks); a slot expiring before would let an 11th call run beside 10 live ones.
+    settings = replace(Settings(), upstream_timeout=timeout, upstream_max_retries=retries)
+    assert slot_lifetime(settings) > max(TOOL_DEADLINE + DEADLINE_GRACE, timeout * (retries + 1))

@@ -48,3 +48,17 @@ async def test_a_flush_waits_for_the_one_already_writing() -> None:
     assert [(d.connection_id, d.tool, d.calls, d.prompt_tokens) for d in repository.written] == [
         ("conn_1", "mistral_chat", 1, 3)
     ]
+
+
+async def test_counts_being_written_when_shutdown_cancels_the_flush_are_not_lost() -> None:
+    repository = SlowRepository()
+    recorder = UsageRecorder(repository)  # type: ignore[arg-type]  # only add_usage is used
+    recorder.record("conn_1", "mistral_chat", error=False, usage={"prompt_tokens": 3})
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(recorder.flush)  # the periodic flush, as the lifespan runs it
+            await repository.started.wait()
+            tasks.cancel_scope.cancel()  # shutdown, mid-write
+            repository.release.set()  # the database answers after all
+        await recorder.flush()  # the lifespan's last flush
+    assert [(d.connection_id, d.calls, d.prompt_tokens) for d in repository.written] == [("conn_1", 1, 3)]
