@@ -27,6 +27,7 @@ from server.upstream.transport import AiohttpTransport
 MAX_DOCUMENT_BYTES = 64 * 1024
 FETCH_TIMEOUT = 5.0
 CACHE_SECONDS = 300.0
+CACHE_ENTRIES = 1_000  # client ids are URLs anyone can make up: the cache must not grow with them
 
 
 class ClientMetadataError(Exception):
@@ -125,5 +126,12 @@ class ClientMetadataFetcher:
             raise ClientMetadataError("client metadata document names a different client_id")
         if not info.redirect_uris:
             raise ClientMetadataError("client metadata document has no redirect_uris")
-        self._cache[client_id] = (time.monotonic() + CACHE_SECONDS, info)
+        self._remember(client_id, info)
         return info
+
+    def _remember(self, client_id: str, info: OAuthClientInformationFull) -> None:
+        now = time.monotonic()
+        self._cache.pop(client_id, None)  # re-inserted last: the dict stays in expiry order
+        while self._cache and (len(self._cache) >= CACHE_ENTRIES or next(iter(self._cache.values()))[0] <= now):
+            del self._cache[next(iter(self._cache))]
+        self._cache[client_id] = (now + CACHE_SECONDS, info)

@@ -5,9 +5,11 @@ import aiohttp
 import pytest
 from pydantic import AnyUrl
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from server.oauth import client_metadata
 from server.oauth.client_metadata import (
     ClientMetadataError,
     ClientMetadataFetcher,
@@ -154,3 +156,29 @@ def test_the_consent_page_names_the_host_the_code_goes_to() -> None:
     assert client_display(client, "https://claude.ai@evil.example/cb") == ("Claude", "evil.example")
     assert client_display(client, "http://127.0.0.1:5000/cb") == ("Claude", "127.0.0.1:5000")
     assert client_display(client, "cursor://anysphere.cursor-mcp/cb") == ("Claude", "anysphere.cursor-mcp")
+
+
+async def test_the_metadata_cache_is_bounded_and_keeps_the_newest(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Client ids are URLs anyone can make up (a query string each): the cache must not grow with them.
+    served: list[str] = []
+    server = ServerThread()
+
+    async def echo(request: Request) -> JSONResponse:
+        served.append(str(request.url))
+        return JSONResponse({"client_id": str(request.url), "redirect_uris": ["http://127.0.0.1:5000/cb"]})
+
+    server.start(Starlette(routes=[Route("/client.json", echo)]))
+    monkeypatch.setattr(client_metadata, "CACHE_ENTRIES", 5)
+    fetcher = ClientMetadataFetcher(allow_loopback=True)
+    try:
+        ids = [f"http://localhost:{server.port}/client.json?n={n}" for n in range(12)]
+        for client_id in ids:
+            await fetcher.fetch(client_id)
+        assert len(fetcher._cache) == 5
+        await fetcher.fetch(ids[-1])  # still cached: not fetched again
+        assert len(served) == 12
+        await fetcher.fetch(ids[0])  # evicted long ago: fetched again
+        assert len(served) == 13
+    finally:
+        await fetcher.aclose()
+        server.stop()
