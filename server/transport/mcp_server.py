@@ -90,6 +90,9 @@ def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
         metrics = services.metrics
         started = time.perf_counter()
         metrics.tool_calls_in_flight.inc()
+        # Until the call returns, it counts as cancelled: the client hung up, or the server is shutting
+        # down. Mistral may have worked (and billed) meanwhile, so the call is recorded either way.
+        outcome, failed, usage = "cancelled", True, None
         try:
             result, output = await registry.call(
                 params.name,
@@ -98,18 +101,17 @@ def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
                 api_key=connection.api_key,
                 progress=_progress_fn(ctx),
             )
+            failed, usage = bool(result.is_error), (output.usage if output else None)
+            outcome = "error" if failed else "ok"
+            return result
         finally:
             metrics.tool_calls_in_flight.dec()
-        elapsed = time.perf_counter() - started
-        outcome = "error" if result.is_error else "ok"
-        metrics.tool_calls.labels(fields["tool"], outcome).inc()
-        metrics.tool_duration.labels(fields["tool"]).observe(elapsed)
-        if params.name in registry:
-            services.usage.record(
-                connection.id, params.name, error=bool(result.is_error), usage=output.usage if output else None
-            )
-        logger.info("tool call", extra={**fields, "outcome": outcome, "duration_ms": round(elapsed * 1000, 1)})
-        return result
+            elapsed = time.perf_counter() - started
+            metrics.tool_calls.labels(fields["tool"], outcome).inc()
+            metrics.tool_duration.labels(fields["tool"]).observe(elapsed)
+            if params.name in registry:
+                services.usage.record(connection.id, params.name, error=failed, usage=usage)
+            logger.info("tool call", extra={**fields, "outcome": outcome, "duration_ms": round(elapsed * 1000, 1)})
 
     server: Server[Any] = Server(
         "mistral-mcp",

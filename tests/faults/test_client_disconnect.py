@@ -13,11 +13,12 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import anyio
+import httpx
 import pytest
 
 from tests.conftest import RunningApp
 from tests.fake_mistral import FakeMistral
-from tests.faults.conftest import call_tool, text_of
+from tests.faults.conftest import call_tool, stored_connection, text_of
 from tests.support.mcp_client import MODERN, MODES
 
 pytestmark = pytest.mark.anyio
@@ -76,3 +77,8 @@ async def test_calls_whose_clients_hang_up_stop_at_mistral_and_free_their_slots(
     assert fake_mistral.hung_up == [CHAT] * limit
     result = await call_tool(f"{app.url}/mcp/{token}")  # the slots are free again
     assert not result.is_error, text_of(result)
+    # Each abandoned call is on record (Mistral may have billed it): as cancelled, and as a failed call.
+    cancelled = f'mistral_mcp_tool_calls_total{{outcome="cancelled",tool="mistral_chat"}} {float(limit)}'
+    await until(lambda: cancelled in httpx.get(f"{app.url}/metrics").text)
+    usage = stored_connection(app, token)["usage"]["mistral_chat"]
+    assert (usage["calls"], usage["errors"]) == (limit + 1, limit)
