@@ -55,6 +55,7 @@ def test_tokens_and_bearer_credentials_are_redacted_wherever_they_appear(json_li
     logger = logging.getLogger("some.library")
     logger.info("POST /mcp/%s", TOKEN)
     logger.warning("sent Authorization: Bearer sk-live-123 to upstream")
+    logger.warning("client sent Authorization: Basic Y2xpZW50OnMzY3JldA== (basic auth is fine)")
     try:
         raise ValueError(f"bad token {TOKEN}")
     except ValueError:
@@ -63,8 +64,13 @@ def test_tokens_and_bearer_credentials_are_redacted_wherever_they_appear(json_li
     assert TOKEN not in text
     assert "sk-live-123" not in text
     messages = [e["message"] for e in lines(json_lines)]
-    assert messages[:2] == ["POST /mcp/mmcp_[redacted]", "sent Authorization: Bearer [redacted] to upstream"]
-    assert "mmcp_[redacted]" in str(lines(json_lines)[2]["exception"])
+    assert messages[:3] == [
+        "POST /mcp/mmcp_[redacted]",
+        "sent Authorization: Bearer [redacted] to upstream",
+        "client sent Authorization: Basic [redacted] (basic auth is fine)",
+    ]
+    assert "Y2xpZW50OnMzY3JldA" not in text
+    assert "mmcp_[redacted]" in str(lines(json_lines)[3]["exception"])
 
 
 def test_secrets_in_extra_fields_are_redacted_too(json_lines: io.StringIO) -> None:
