@@ -24,7 +24,11 @@ class _Choice:
     index: int
     role: str = "assistant"
     content: list[str] = field(default_factory=list)
-    tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    # The call a piece without an id continues, by its index. Mistral streams each call whole, all at
+    # index 0 (its default), so a piece with a new id is a new call; OpenAI-style streams spread one
+    # call's arguments over pieces that share an index and carry the id only on the first.
+    _open_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
     finish_reason: str | None = None
 
     def add(self, delta: dict[str, Any]) -> None:
@@ -36,7 +40,11 @@ class _Choice:
         elif isinstance(content, list):
             self.content.extend(c.get("text", "") for c in content if isinstance(c, dict))
         for position, call in enumerate(delta.get("tool_calls") or []):
-            slot = self.tool_calls.setdefault(call.get("index", position), {"function": {"arguments": ""}})
+            index = call.get("index", position)
+            slot = self._open_calls.get(index)
+            if slot is None or (call.get("id") and slot.get("id") and call["id"] != slot["id"]):
+                slot = self._open_calls[index] = {"function": {"arguments": ""}}
+                self.tool_calls.append(slot)
             if call.get("id"):
                 slot["id"] = call["id"]
             slot["type"] = call.get("type", "function")
@@ -51,7 +59,7 @@ class _Choice:
 
     def message(self) -> dict[str, Any]:
         message: dict[str, Any] = {"role": self.role, "content": "".join(self.content)}
-        message["tool_calls"] = [self.tool_calls[i] for i in sorted(self.tool_calls)] or None
+        message["tool_calls"] = self.tool_calls or None
         return message
 
 
