@@ -200,7 +200,8 @@ class ToolRegistry:
         error = best_match(self._validators[name].iter_errors(arguments))
         if error is not None:
             raise ToolArgumentError(_describe(error))
-        return arguments
+        coerced: dict[str, Any] = _integers(self._specs[name].input_schema, arguments)
+        return coerced
 
     async def call(
         self,
@@ -272,3 +273,26 @@ def _result(output: ToolOutput) -> types.CallToolResult:
         structured_content=structured,
         is_error=False,
     )
+
+
+def _integers(schema: Any, value: Any) -> Any:
+    """`value` with whole-number floats made ints where `schema` says integer.
+
+    JSON Schema counts 10.0 as an integer, so it passes validation; Python does not, and a float
+    page number or byte offset would end up in a query string as "2.0" or slice nothing but a TypeError.
+    """
+    if not isinstance(schema, dict):
+        return value
+    kind = schema.get("type")
+    if (
+        isinstance(value, float)
+        and value.is_integer()
+        and (kind == "integer" or (isinstance(kind, list) and "integer" in kind))
+    ):
+        return int(value)
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        return {key: _integers(properties.get(key), item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integers(schema.get("items"), item) for item in value]
+    return value

@@ -92,11 +92,14 @@ async def test_an_upload_over_the_size_cap_is_refused_with_the_limit(
     assert fake_mistral.requests == []
 
 
-async def test_list_files_forwards_filters_and_paging(app: RunningApp, fake_mistral: FakeMistral) -> None:
+@pytest.mark.parametrize("number", [1, 1.0], ids=["int", "whole-float"])  # JSON Schema says 1.0 is an integer
+async def test_list_files_forwards_filters_and_paging(
+    app: RunningApp, fake_mistral: FakeMistral, number: float
+) -> None:
     for name in ("a.jsonl", "b.jsonl", "c.jsonl"):
         fake_mistral.add_file(JSONL.encode(), filename=name, purpose="batch")
     fake_mistral.add_file(PNG, filename="d.png", purpose="ocr")
-    arguments = {"page": 1, "page_size": 1, "purpose": "batch", "sample_type": ["batch_request", "instruct"]}
+    arguments = {"page": number, "page_size": number, "purpose": "batch", "sample_type": ["batch_request", "instruct"]}
     result = await call_tool(app, fake_mistral, "mistral_list_files", arguments)
     assert not result.is_error, text_of(result)
     [sent] = fake_mistral.requests_to("GET", "/v1/files")
@@ -136,6 +139,15 @@ async def test_a_file_id_that_is_not_a_uuid_is_refused(app: RunningApp, fake_mis
     result = await call_tool(app, fake_mistral, "mistral_delete_file", {"file_id": "../models/x"})
     assert result.is_error and "file_id" in text_of(result)
     assert fake_mistral.requests == []
+
+
+async def test_whole_float_offsets_and_sizes_work_as_integers(app: RunningApp, fake_mistral: FakeMistral) -> None:
+    stored = fake_mistral.add_file(JSONL.encode(), filename="train.jsonl")
+    arguments = {"file_id": stored["id"], "offset": 2.0, "max_bytes": 10.0}
+    result = await call_tool(app, fake_mistral, "mistral_download_file", arguments)
+    assert not result.is_error, text_of(result)
+    assert result.structured_content["offset"] == 2 and result.structured_content["bytes_returned"] == 10
+    assert result.content[1].text == JSONL[2:12]
 
 
 async def test_download_returns_text_inline(app: RunningApp, fake_mistral: FakeMistral) -> None:
