@@ -105,9 +105,10 @@ DOWNLOAD_OUTPUT: s.Schema = {
 
 
 def _decode_base64(value: str) -> bytes:
-    cleaned = _WHITESPACE.sub("", _DATA_URL.sub("", value, count=1))
+    cleaned = _WHITESPACE.sub("", _DATA_URL.sub("", value, count=1)).replace("-", "+").replace("_", "/")
+    cleaned += "=" * (-len(cleaned) % 4)  # URL-safe base64 usually comes without its padding
     try:
-        decoded = base64.b64decode(cleaned.replace("-", "+").replace("_", "/"), validate=True)
+        decoded = base64.b64decode(cleaned, validate=True)
         if decoded:
             return decoded
     except (binascii.Error, ValueError):
@@ -174,12 +175,18 @@ async def run_download_file(call: ToolCall) -> ToolOutput:
     file_id = call.arguments["file_id"]
     offset = call.arguments.get("offset", 0)
     encoding = call.arguments.get("encoding", "auto")
-    window = await call.download(
-        endpoint_path("/v1/files/{id}/content", id=file_id),
-        offset=offset,
-        limit=call.arguments.get("max_bytes", DOWNLOAD_MAX_BYTES),
-    )
+    limit = call.arguments.get("max_bytes", DOWNLOAD_MAX_BYTES)
+    window = await call.download(endpoint_path("/v1/files/{id}/content", id=file_id), offset=offset, limit=limit)
     text = None if encoding == "base64" else _as_text(window.content, window.complete)
+    if text == "" and window.content:
+        # The window holds only the start of one character: as text it would return nothing and send
+        # the caller back to the same offset for ever.
+        if encoding == "text":
+            raise ToolArgumentError(
+                f"Invalid argument 'max_bytes': {limit} byte(s) cannot hold the character at offset {offset}; "
+                "ask for at least 4."
+            )
+        text = None
     if text is None and encoding == "text":
         raise ToolArgumentError("This file is not UTF-8 text at that offset; call again with encoding 'base64'.")
     returned = len(text.encode("utf-8")) if text is not None else len(window.content)
@@ -197,7 +204,11 @@ async def run_download_file(call: ToolCall) -> ToolOutput:
     }
     if not window.content and offset > 0:
         return ToolOutput(f"File {file_id} has {total} bytes: nothing at offset {offset:,}.", structured)
-    span = f"bytes {offset:,} to {offset + returned:,} of {total}" if offset or next_offset else f"{total} bytes"
+    span = (
+        f"bytes {offset:,} to {offset + returned:,} of {total}"
+        if offset or next_offset is not None
+        else f"{total} bytes"
+    )
     if text is not None:
         head, block = f"File {file_id} ({span}, UTF-8 text); its content is the next block.", _text_block(text)
     else:
@@ -205,7 +216,7 @@ async def run_download_file(call: ToolCall) -> ToolOutput:
         block = _blob_block(file_id, mimetype, window.content)
     if next_offset is not None:
         head += (
-            f"\nThe rest was cut (at most {DOWNLOAD_MAX_BYTES:,} bytes per call): call again with "
+            f"\nThe rest was cut (at most {limit:,} bytes per call): call again with "
             f"offset={next_offset} for the next part, or get a download link with mistral_get_file_url."
         )
     return ToolOutput(head, structured, content=(block,))

@@ -35,12 +35,14 @@ async def test_upload_text_content_sends_a_multipart_file(app: RunningApp, fake_
     assert text_of(result).startswith(f"Uploaded {record['id']}: train.jsonl ({record['bytes']:,} bytes, 3 lines")
 
 
-@pytest.mark.parametrize("prefix", ["", "data:application/pdf;base64,"])
+@pytest.mark.parametrize("prefix", ["", "data:application/pdf;base64,", "urlsafe-unpadded:"])
 async def test_upload_base64_content_sends_the_decoded_bytes(
     app: RunningApp, fake_mistral: FakeMistral, prefix: str
 ) -> None:
     pdf = b"%PDF-1.7\n1 0 obj << /Type /Page >>\n\xff\xfe binary"
     encoded = prefix + base64.b64encode(pdf).decode()
+    if prefix == "urlsafe-unpadded:":  # as JavaScript's and many tools' URL-safe encoders write it
+        encoded = base64.urlsafe_b64encode(pdf).decode().rstrip("=")
     arguments = {"filename": "scan.pdf", "purpose": "ocr", "content_base64": encoded, "expiry": 48}
     result = await call_tool(app, fake_mistral, "mistral_upload_file", arguments)
     assert not result.is_error, text_of(result)
@@ -60,7 +62,7 @@ async def test_upload_defaults_to_the_fine_tune_purpose(app: RunningApp, fake_mi
     ("arguments", "named", "says"),
     [
         ({"filename": "a.pdf", "content_base64": "not base64!"}, "content_base64", "not valid base64"),
-        ({"filename": "a.pdf", "content_base64": "QUJ"}, "content_base64", "not valid base64"),
+        ({"filename": "a.pdf", "content_base64": "QUJDR"}, "content_base64", "not valid base64"),  # 5 chars: never
         ({"filename": "a.pdf", "content": "x", "content_base64": "eA=="}, "content", "exactly one"),
         ({"filename": "a.pdf"}, "content", "exactly one"),
         ({"filename": "a.pdf", "content": "x", "purpose": "audio"}, "purpose", "'fine-tune'"),
@@ -252,3 +254,17 @@ async def test_an_upload_refused_with_503_is_retried_with_the_same_file(
     first, second = fake_mistral.requests_to("POST", "/v1/files")
     assert first.body == second.body
     assert second.files == {"file": ("a.jsonl", JSONL.encode(), "application/jsonl")}
+
+
+async def test_a_window_too_small_for_one_character_never_sends_the_caller_back_to_the_same_offset(
+    app: RunningApp, fake_mistral: FakeMistral
+) -> None:
+    stored = fake_mistral.add_file("日本語".encode(), filename="ja.txt")
+    result = await call_tool(app, fake_mistral, "mistral_download_file", {"file_id": stored["id"], "max_bytes": 2})
+    assert not result.is_error, text_of(result)
+    assert result.structured_content["encoding"] == "base64"  # the two bytes as they are, not "" as text
+    assert (result.structured_content["bytes_returned"], result.structured_content["next_offset"]) == (2, 2)
+    assert "bytes 0 to 2 of 9" in text_of(result) and "at most 2 bytes per call" in text_of(result)
+    as_text = {"file_id": stored["id"], "max_bytes": 2, "encoding": "text"}
+    refused = await call_tool(app, fake_mistral, "mistral_download_file", as_text)
+    assert refused.is_error and "max_bytes" in text_of(refused)
