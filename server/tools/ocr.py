@@ -79,13 +79,36 @@ def _document(arguments: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _page_text(page: dict[str, Any], position: int) -> str:
+    """A page as a reader needs it: what was asked for lives outside `markdown` (tables extracted with
+    `table_format` leave only a link to their id, headers and footers move to their own fields, image
+    annotations sit on the images), so it is put back where a client showing only text will see it."""
+    markdown = str(page.get("markdown") or "")
+    for table in page.get("tables") or []:
+        if isinstance(table, dict) and table.get("id") and isinstance(table.get("content"), str):
+            link = f"[{table['id']}]({table['id']})"
+            markdown = (
+                markdown.replace(link, table["content"]) if link in markdown else f"{markdown}\n\n{table['content']}"
+            )
+    parts = [f"## Page {page.get('index', position) + 1}"]
+    if isinstance(page.get("header"), str) and page["header"]:
+        parts.append(f"Header: {page['header']}")
+    parts.append(markdown)
+    if isinstance(page.get("footer"), str) and page["footer"]:
+        parts.append(f"Footer: {page['footer']}")
+    for image in page.get("images") or []:
+        if isinstance(image, dict) and image.get("image_annotation"):
+            parts.append(f"Annotation of {image.get('id', 'an image')}: {image['image_annotation']}")
+    return "\n\n".join(parts)
+
+
 async def run_ocr(call: ToolCall) -> ToolOutput:
     if "document_name" in call.arguments and "document_url" not in call.arguments:
         raise ToolArgumentError("Argument 'document_name' goes with `document_url` only.")
     body = {"model": DEFAULT_OCR_MODEL, **call.pick(OCR_FIELDS), "document": _document(call.arguments)}
     response: dict[str, Any] = await call.post("/v1/ocr", body)
     pages = [p for p in response.get("pages") or [] if isinstance(p, dict)]
-    blocks = [f"## Page {p.get('index', i) + 1}\n\n{p.get('markdown', '')}" for i, p in enumerate(pages)]
+    blocks = [_page_text(page, position) for position, page in enumerate(pages)]
     if response.get("document_annotation"):
         blocks.append(f"## Document annotation\n\n{response['document_annotation']}")
     head = f"OCR of {len(pages)} page(s) by {response.get('model', body['model'])}:"

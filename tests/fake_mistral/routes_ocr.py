@@ -100,12 +100,24 @@ async def ocr(request: Request) -> Response:
         markdown = f"# Page {index + 1}\n\nFake OCR text of {name}, page {index + 1}."
         if with_image:
             markdown += "\n\n![img-0.jpeg](img-0.jpeg)"
+        tables = []
+        if data.get("table_format") in {"markdown", "html"}:
+            # As Mistral does: the table leaves the markdown, a link to its id stays in its place.
+            fmt = data["table_format"]
+            table_id = f"tbl-{index}.{'md' if fmt == 'markdown' else 'html'}"
+            content = (
+                "| Item | Revenue |\n| --- | --- |\n| Q1 | 10 |"
+                if fmt == "markdown"
+                else ("<table><tr><th>Item</th><th>Revenue</th></tr><tr><td>Q1</td><td>10</td></tr></table>")
+            )
+            tables.append({"id": table_id, "content": content, "format": fmt})
+            markdown += f"\n\n[{table_id}]({table_id})"
         pages.append(
             {
                 "index": index,
                 "markdown": markdown,
                 "images": images,
-                "tables": [],
+                "tables": tables,
                 "hyperlinks": [],
                 "header": f"Header of page {index + 1}" if data.get("extract_header") else None,
                 "footer": f"Footer of page {index + 1}" if data.get("extract_footer") else None,

@@ -34,6 +34,23 @@ async def test_ocr_of_a_document_url_returns_markdown_per_page(app: RunningApp, 
     assert [p["index"] for p in result.structured_content["pages"]] == [0, 1]
 
 
+@pytest.mark.parametrize("table_format", ["html", "markdown"])
+async def test_what_was_asked_for_outside_the_markdown_is_in_the_text(
+    app: RunningApp, fake_mistral: FakeMistral, table_format: str
+) -> None:
+    # Clients often show a model only the text: extracted tables, headers and footers must be in it.
+    arguments = {"document_url": "https://example.com/report.pdf", "table_format": table_format}
+    result = await call_tool(
+        app, fake_mistral, "mistral_ocr", {**arguments, "extract_header": True, "extract_footer": True}
+    )
+    assert not result.is_error, text_of(result)
+    text = text_of(result)
+    [table] = result.structured_content["pages"][0]["tables"]
+    assert table["content"] in text and f"[{table['id']}]({table['id']})" not in text
+    assert "## Page 1\n\nHeader: Header of page 1\n\n# Page 1" in text
+    assert "Footer: Footer of page 1" in text
+
+
 async def test_ocr_of_an_image_url(app: RunningApp, fake_mistral: FakeMistral) -> None:
     image = "data:image/png;base64,iVBORw0KGgo="
     result = await call_tool(app, fake_mistral, "mistral_ocr", {"image_url": image, "include_image_base64": True})
