@@ -102,8 +102,17 @@ def chat_body(call: ToolCall) -> dict[str, Any]:
     return body
 
 
+def _typed_tools(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` with `"type": "function"` on each tool that left it out: our schema lets it go (the only
+    kind there is), Mistral's request picks a tool's variant by it."""
+    if isinstance(body.get("tools"), list):
+        body = {**body, "tools": [{"type": "function", **t} if isinstance(t, dict) else t for t in body["tools"]]}
+    return body
+
+
 async def complete(call: ToolCall, path: str, body: dict[str, Any], object_name: str) -> dict[str, Any]:
     """Call a completion endpoint, streaming when the client asked for progress."""
+    body = _typed_tools(body)
     if call.progress is None:
         response: dict[str, Any] = await call.post(path, body)
         return response
@@ -119,7 +128,7 @@ async def run_chat(call: ToolCall) -> ToolOutput:
 async def run_function_call(call: ToolCall) -> ToolOutput:
     body = call.pick(CHAT_FIELDS)
     body.setdefault("model", DEFAULT_CHAT_MODEL)
-    response: dict[str, Any] = await call.post(CHAT_PATH, body)
+    response: dict[str, Any] = await call.post(CHAT_PATH, _typed_tools(body))
     choices = response.get("choices") or [{}]
     message = choices[0].get("message") or {}
     calls = message.get("tool_calls") or []

@@ -90,6 +90,19 @@ async def test_function_call_returns_the_chosen_calls(app: RunningApp, fake_mist
     assert result.structured_content["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "get_weather"
 
 
+@pytest.mark.parametrize("tool", ["mistral_function_call", "mistral_chat"])
+async def test_a_tool_given_without_its_type_reaches_mistral_typed(
+    app: RunningApp, fake_mistral: FakeMistral, tool: str
+) -> None:
+    # Mistral's request tells a tool's kind by `type`; ours lets a client leave it out (there is one kind).
+    function = {"name": "get_time", "parameters": {"type": "object", "properties": {}}}
+    arguments = {"messages": [{"role": "user", "content": "Time?"}], "tools": [{"function": function}]}
+    result = await call(app, tool, arguments)
+    assert not result.is_error, text_of(result)
+    [sent] = fake_mistral.requests_to("POST", "/v1/chat/completions")
+    assert sent.json["tools"] == [{"type": "function", "function": function}]
+
+
 async def test_code_complete_sends_prompt_and_suffix_to_fim(app: RunningApp, fake_mistral: FakeMistral) -> None:
     result = await call(
         app, "mistral_code_complete", {"prompt": "def add(a, b):\n    ", "suffix": "\n\nprint(add(1, 2))"}
