@@ -24,6 +24,10 @@ def _bound_to(client_id: str) -> bytes:
     return b"oauth-client-secret\x00" + client_id.encode("utf-8")
 
 
+def _sealed_bytes(secret: str) -> bytes:
+    return base64.urlsafe_b64decode(secret[len(SEALED_PREFIX) :])
+
+
 def seal_info(keyring: Keyring, info: dict[str, Any]) -> str:
     """The client record as stored: JSON with its secret, if any, sealed."""
     secret = info.get("client_secret")
@@ -42,8 +46,7 @@ def open_info(keyring: Keyring, stored: str) -> dict[str, Any]:
     info: dict[str, Any] = json.loads(stored)
     secret = info.get("client_secret")
     if isinstance(secret, str) and secret.startswith(SEALED_PREFIX):
-        sealed = base64.urlsafe_b64decode(secret[len(SEALED_PREFIX) :])
-        info["client_secret"] = keyring.decrypt(sealed, _bound_to(str(info["client_id"])))
+        info["client_secret"] = keyring.decrypt(_sealed_bytes(secret), _bound_to(str(info["client_id"])))
     return info
 
 
@@ -54,4 +57,4 @@ def key_id(keyring: Keyring, stored: str) -> str | None:
         return None
     if not secret.startswith(SEALED_PREFIX):
         return PLAINTEXT
-    return keyring.encryption_key_id(base64.urlsafe_b64decode(secret[len(SEALED_PREFIX) :]))
+    return keyring.encryption_key_id(_sealed_bytes(secret))

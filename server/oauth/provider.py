@@ -333,6 +333,8 @@ def client_display(client: OAuthClientInformationFull, redirect_uri: str) -> tup
     """(name, host) to show on the consent page."""
     parts = urlsplit(redirect_uri)
     # Host and port only: a `user@` part would let `https://claude.ai@evil.example/` read as claude.ai.
-    host = (f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname) if parts.hostname else redirect_uri
+    host = parts.hostname or redirect_uri
+    if parts.hostname and parts.port:
+        host += f":{parts.port}"
     name = client.client_name or (urlsplit(client.client_id).netloc if is_metadata_url(client.client_id) else "")
     return (name or "An MCP client"), host

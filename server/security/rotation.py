@@ -65,19 +65,16 @@ async def _oauth_clients(oauth: OAuthRepository, batch_size: int) -> AsyncIterat
         cursor = batch[-1][0]
 
 
-async def key_status(
-    repository: ConnectionRepository, keyring: Keyring, oauth: OAuthRepository | None = None
-) -> KeyStatus:
+async def key_status(repository: ConnectionRepository, keyring: Keyring, oauth: OAuthRepository) -> KeyStatus:
     rows = dict(await repository.count_by_key_id())
     plaintext = 0
-    if oauth is not None:
-        async for batch in _oauth_clients(oauth, DEFAULT_BATCH_SIZE):
-            for _, stored in batch:
-                kid = client_secrets.key_id(keyring, stored)
-                if kid == client_secrets.PLAINTEXT:
-                    plaintext += 1
-                elif kid is not None:
-                    rows[kid] = rows.get(kid, 0) + 1
+    async for batch in _oauth_clients(oauth, DEFAULT_BATCH_SIZE):
+        for _, stored in batch:
+            kid = client_secrets.key_id(keyring, stored)
+            if kid == client_secrets.PLAINTEXT:
+                plaintext += 1
+            elif kid is not None:
+                rows[kid] = rows.get(kid, 0) + 1
     return KeyStatus(keyring.primary_key_id, tuple(keyring.key_ids), rows, plaintext)
 
 
@@ -85,7 +82,7 @@ async def rotate_keys(
     repository: ConnectionRepository,
     keyring: Keyring,
     *,
-    oauth: OAuthRepository | None = None,
+    oauth: OAuthRepository,
     batch_size: int = DEFAULT_BATCH_SIZE,
     after_batch: Callable[[RotationProgress], Awaitable[None]] | None = None,
 ) -> RotationProgress:
@@ -121,12 +118,11 @@ async def rotate_keys(
         cursor = batch[-1].connection_id
         if after_batch is not None:
             await after_batch(progress)
-    if oauth is not None:
-        async for clients in _oauth_clients(oauth, batch_size):
-            await _reseal_clients(oauth, keyring, clients, progress)
-            progress.batches += 1
-            if after_batch is not None:
-                await after_batch(progress)
+    async for clients in _oauth_clients(oauth, batch_size):
+        await _reseal_clients(oauth, keyring, clients, progress)
+        progress.batches += 1
+        if after_batch is not None:
+            await after_batch(progress)
     return progress
 
 

@@ -33,6 +33,9 @@ def hashes_match(stored_hash: str, token: str) -> bool:
     return hmac.compare_digest(stored_hash.encode("ascii"), hash_token(token).encode("ascii"))
 
 
-def redact(token: str) -> str:
-    """What a log line may show of a token: the prefix only."""
-    return TOKEN_PREFIX + "…" if token.startswith(TOKEN_PREFIX) else "…"
+def bearer_credential(authorization: str) -> str | None:
+    """What follows `Bearer ` in an Authorization header value, or None for any other scheme or none."""
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()

@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 from server.connections import AuthenticatedConnection
 from server.errors import CryptoError
 from server.oauth.routes import resource_metadata_url
+from server.security.tokens import bearer_credential
 from server.services import Services
 from server.transport.json_errors import json_errors
 from server.transport.mcp_server import CONNECTION_SCOPE_KEY
@@ -27,11 +28,7 @@ ACCESS_TOKEN_PREFIX = "mmat_"  # noqa: S105 - a public prefix, not a secret
 
 
 def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
+    return bearer_credential(request.headers.get("authorization", ""))
 
 
 class McpEndpoint:

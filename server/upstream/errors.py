@@ -16,6 +16,7 @@ from server.errors import (
     UpstreamUnavailable,
 )
 from server.security.redaction import without
+from server.security.tokens import bearer_credential
 
 _MAX_DETAIL = 600
 
@@ -36,10 +37,7 @@ def _caller_key(response: httpx.Response) -> str | None:
         header: str = response.request.headers.get("authorization", "")
     except RuntimeError:  # a response built without its request
         return None
-    scheme, _, key = header.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        return None
-    return key.strip()
+    return bearer_credential(header)
 
 
 def error_detail(response: httpx.Response) -> str:

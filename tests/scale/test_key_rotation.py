@@ -62,11 +62,11 @@ async def test_rotation_while_calls_are_served_then_the_old_key_can_be_removed(
     tokens = [before.sign_up()["token"] for _ in range(7)]
     during = await start_app(app_factory, database_url=database_url, encryption_keys=(new_key, old_key))
     engine = create_engine(database_url)
-    repository = ConnectionRepository(engine)
+    repository, oauth = ConnectionRepository(engine), OAuthRepository(engine)
     keyring = Keyring([new_key, old_key])
     served: list[bool] = []
     try:
-        assert (await key_status(repository, keyring)).rows == {kid(old_key): 7}
+        assert (await key_status(repository, keyring, oauth)).rows == {kid(old_key): 7}
 
         async def between_batches(progress: RotationProgress) -> None:
             # A call for a connection of every batch, while the rotation is half done.
@@ -84,10 +84,12 @@ async def test_rotation_while_calls_are_served_then_the_old_key_can_be_removed(
             async with anyio.create_task_group() as tasks:
                 done = anyio.Event()
                 tasks.start_soon(keep_calling, done)
-                progress = await rotate_keys(repository, keyring, batch_size=2, after_batch=between_batches)
+                progress = await rotate_keys(
+                    repository, keyring, oauth=oauth, batch_size=2, after_batch=between_batches
+                )
                 done.set()
         assert (progress.rotated, progress.batches, progress.unreadable) == (7, 4, [])
-        status = await key_status(repository, keyring)
+        status = await key_status(repository, keyring, oauth)
         assert status.rows == {kid(new_key): 7}
         assert status.unused == [kid(old_key)] and status.pending == 0
     finally:
@@ -108,7 +110,7 @@ async def test_a_key_its_user_replaces_during_rotation_is_not_overwritten(
     token = before.sign_up()["token"]
     during = await start_app(app_factory, database_url=before.settings.database_url, encryption_keys=(new_key, old_key))
     engine = create_engine(before.settings.database_url)
-    repository = ConnectionRepository(engine)
+    repository, oauth = ConnectionRepository(engine), OAuthRepository(engine)
     keyring = Keyring([new_key, old_key])
     try:
         [stale] = await repository.keys_not_under(keyring.primary_key_id, after="", limit=10)
@@ -130,7 +132,7 @@ async def test_a_key_its_user_replaces_during_rotation_is_not_overwritten(
             keyring.encrypt(plaintext, associated_data(stale.connection_id)),
         )
         assert await repository.replace_ciphertexts([change]) == 0
-        assert (await rotate_keys(repository, keyring)).rotated == 0
+        assert (await rotate_keys(repository, keyring, oauth=oauth)).rotated == 0
     finally:
         await engine.dispose()
     assert not (await call_tool(f"{during.url}/mcp/{token}")).is_error
@@ -144,7 +146,7 @@ async def test_an_interrupted_rotation_resumes_where_it_stopped(
     for _ in range(5):
         before.sign_up()
     engine = create_engine(before.settings.database_url)
-    repository = ConnectionRepository(engine)
+    repository, oauth = ConnectionRepository(engine), OAuthRepository(engine)
     keyring = Keyring([new_key, old_key])
 
     async def crash(_progress: RotationProgress) -> None:
@@ -152,11 +154,11 @@ async def test_an_interrupted_rotation_resumes_where_it_stopped(
 
     try:
         with pytest.raises(Interrupted):
-            await rotate_keys(repository, keyring, batch_size=2, after_batch=crash)
-        assert (await key_status(repository, keyring)).rows == {kid(new_key): 2, kid(old_key): 3}
-        resumed = await rotate_keys(repository, keyring, batch_size=2)
+            await rotate_keys(repository, keyring, oauth=oauth, batch_size=2, after_batch=crash)
+        assert (await key_status(repository, keyring, oauth)).rows == {kid(new_key): 2, kid(old_key): 3}
+        resumed = await rotate_keys(repository, keyring, oauth=oauth, batch_size=2)
         assert (resumed.rotated, resumed.batches) == (3, 2)
-        assert (await key_status(repository, keyring)).rows == {kid(new_key): 5}
+        assert (await key_status(repository, keyring, oauth)).rows == {kid(new_key): 5}
     finally:
         await engine.dispose()
 
