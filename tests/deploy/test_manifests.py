@@ -8,39 +8,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from server.settings import SETTINGS_DOC, Settings
+from tests.deploy.manifests import DEPLOY, ROOT, compose, documents, kubernetes
 
-ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = ROOT / "deploy"
 SETTING_NAMES = {name for name, _, _ in SETTINGS_DOC}
 VARIABLE = re.compile(r"\bMISTRAL_MCP_[A-Z0-9_]+\b")
 
 
 def yaml_files() -> list[Path]:
     return sorted(p for p in DEPLOY.rglob("*") if p.suffix in {".yaml", ".yml"})
-
-
-def documents(path: Path) -> list[dict[str, Any]]:
-    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
-
-
-def kubernetes() -> dict[tuple[str, str], dict[str, Any]]:
-    found = {}
-    for path in sorted((DEPLOY / "kubernetes").glob("*.yaml")):
-        for doc in documents(path):
-            if doc.get("kind") != "Kustomization":
-                found[(doc["kind"], doc["metadata"]["name"])] = doc
-    return found
-
-
-def compose() -> dict[str, Any]:
-    [doc] = documents(DEPLOY / "compose" / "compose.yaml")
-    return doc
 
 
 def test_every_yaml_file_parses_into_documents() -> None:
