@@ -155,3 +155,44 @@ def test_compose_secrets_come_from_files_and_settings_point_at_them() -> None:
     assert settings.forwarded_allow_ips == ("172.28.0.0/24",)
     subnet = doc["networks"]["internal"]["ipam"]["config"][0]["subnet"]
     assert settings.forwarded_allow_ips == (subnet,)
+
+
+# Docker is not here to run `docker compose config`: these are the Compose Specification's own
+# top-level and service properties, so a misspelled key fails here instead of being ignored.
+COMPOSE_TOP_LEVEL = {"name", "include", "services", "networks", "volumes", "secrets", "configs", "models"}
+COMPOSE_SERVICE_PROPERTIES = """
+    annotations attach blkio_config build cap_add cap_drop cgroup cgroup_parent command configs container_name
+    cpu_count cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpu_shares cpus cpuset
+    credential_spec depends_on deploy develop device_cgroup_rules devices dns dns_opt dns_search domainname
+    entrypoint env_file environment expose extends external_links extra_hosts gpus group_add healthcheck
+    hostname image init ipc isolation label_file labels links logging mac_address mem_limit mem_reservation
+    mem_swappiness memswap_limit models network_mode networks oom_kill_disable oom_score_adj pid pids_limit
+    platform ports post_start pre_stop privileged profiles provider pull_policy pull_refresh_after read_only
+    restart runtime scale secrets security_opt shm_size stdin_open stop_grace_period stop_signal storage_opt
+    sysctls tmpfs tty ulimits use_api_socket user userns_mode uts volumes volumes_from working_dir
+"""
+COMPOSE_SERVICE = set(COMPOSE_SERVICE_PROPERTIES.split())
+COMPOSE_HEALTHCHECK = {"test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"}
+
+
+def test_compose_uses_only_known_keys_and_references_only_what_it_declares() -> None:
+    doc = compose()
+    assert {key for key in doc if not key.startswith("x-")} <= COMPOSE_TOP_LEVEL
+    services = doc["services"]
+    for name, service in services.items():
+        assert set(service) <= COMPOSE_SERVICE, (name, sorted(set(service) - COMPOSE_SERVICE))
+        assert set(service.get("healthcheck", {})) <= COMPOSE_HEALTHCHECK, name
+        assert "image" in service or "build" in service, name
+        assert set(service.get("depends_on", {})) <= set(services) - {name}, name
+        assert set(service.get("secrets", [])) <= set(doc.get("secrets", {})), name
+        assert set(service.get("networks", [])) <= set(doc.get("networks", {})), name
+        for mount in service.get("volumes", []):
+            source = mount.split(":", 1)[0]
+            assert source.startswith((".", "/")) or source in doc.get("volumes", {}), (name, mount)
+
+
+def test_compose_needs_only_the_variables_the_readme_sets() -> None:
+    text = (DEPLOY / "compose" / "compose.yaml").read_text()
+    variables = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", text))
+    assert variables == {"MCP_DOMAIN"}
+    assert "MCP_DOMAIN=mcp.example.com docker compose up" in (DEPLOY / "README.md").read_text()
