@@ -141,6 +141,10 @@ def create_app(settings: Settings) -> Starlette:
         # First: nearly every request is an MCP call, and Starlette tries routes in order.
         Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
         Route("/mcp/{token}", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
+        # The same endpoint with a trailing slash. Starlette would redirect it instead, to a URL of its
+        # own making (plain http behind a TLS proxy): the client would re-send its token in clear.
+        Route("/mcp/", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
+        Route("/mcp/{token}/", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
         *pages.ROUTES,
         *manage.ROUTES,
         *api.ROUTES,
@@ -148,7 +152,7 @@ def create_app(settings: Settings) -> Starlette:
         *metrics_endpoint.ROUTES,
         *(oauth_routes(oauth) if oauth is not None else []),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[
             Middleware(AccessLogMiddleware),
@@ -163,3 +167,6 @@ def create_app(settings: Settings) -> Starlette:
         },
         lifespan=_lifespan(settings, oauth),
     )
+    # No redirects of our own making: a path that does not match is a 404 in our error shape.
+    app.router.redirect_slashes = False
+    return app
