@@ -17,6 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from server.connections import ConnectionService
@@ -44,6 +46,7 @@ from server.web.access_log import AccessLogMiddleware
 from server.web.responses import (
     api_error_handler,
     database_error_handler,
+    error_response,
     http_exception_handler,
     internal_error_handler,
 )
@@ -54,6 +57,13 @@ from storage.oauth_repository import OAuthRepository
 from storage.repository import ConnectionRepository
 
 logger = logging.getLogger(__name__)
+
+
+async def _client_gone(_request: Request, _exc: Exception) -> Response:
+    """A body that stopped coming (client gone, or past the body deadline): an ordinary event."""
+    logger.info("request dropped: the client stopped sending its body (gone, or too slow)")
+    # Nobody reads it; it gives the access log and the metrics a status that is not a 500.
+    return error_response(400, "incomplete_body", "The request body did not arrive.")
 
 
 def oauth_provider(settings: Settings) -> OAuthProvider | None:
@@ -141,6 +151,10 @@ def create_app(settings: Settings) -> Starlette:
         # First: nearly every request is an MCP call, and Starlette tries routes in order.
         Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
         Route("/mcp/{token}", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
+        # The same endpoint with a trailing slash. Starlette would redirect it instead, to a URL of its
+        # own making (plain http behind a TLS proxy): the client would re-send its token in clear.
+        Route("/mcp/", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
+        Route("/mcp/{token}/", mcp_endpoint, methods=["GET", "POST", "DELETE"]),
         *pages.ROUTES,
         *manage.ROUTES,
         *api.ROUTES,
@@ -148,7 +162,7 @@ def create_app(settings: Settings) -> Starlette:
         *metrics_endpoint.ROUTES,
         *(oauth_routes(oauth) if oauth is not None else []),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[
             Middleware(AccessLogMiddleware),
@@ -156,6 +170,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(SecurityHeadersMiddleware, https=settings.public_url.startswith("https://")),
         ],
         exception_handlers={
+            ClientDisconnect: _client_gone,
             ApiError: api_error_handler,
             HTTPException: http_exception_handler,
             SQLAlchemyError: database_error_handler,
@@ -163,3 +178,6 @@ def create_app(settings: Settings) -> Starlette:
         },
         lifespan=_lifespan(settings, oauth),
     )
+    # No redirects of our own making: a path that does not match is a 404 in our error shape.
+    app.router.redirect_slashes = False
+    return app

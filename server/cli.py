@@ -83,21 +83,11 @@ def serving_app(settings: Settings) -> Starlette:
 def _serve(settings: Settings) -> None:
     import uvicorn
 
+    from server.serving import raise_open_file_limit, uvicorn_options
+
     app = serving_app(settings)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        # X-Forwarded-For/-Proto are believed only from the configured proxies: from anyone else they
-        # would let a client pick its own address (and dodge per-address limits).
-        proxy_headers=bool(settings.forwarded_allow_ips),
-        forwarded_allow_ips=list(settings.forwarded_allow_ips) or None,
-        server_header=False,
-        # On SIGTERM uvicorn stops accepting, then waits this long for in-flight requests.
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-    )
+    raise_open_file_limit(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, **uvicorn_options(settings))
 
 
 async def _db(command: str, settings: Settings) -> None:

@@ -74,6 +74,29 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
         "30",
         "On SIGTERM, how long in-flight requests (tool calls, streams) may take to finish.",
     ),
+    (
+        "MISTRAL_MCP_HEADER_TIMEOUT",
+        "10",
+        "Seconds a client may take to send a request's line and headers, from connecting or from the request's "
+        "first byte; then the connection is closed.",
+    ),
+    (
+        "MISTRAL_MCP_BODY_TIMEOUT",
+        "60",
+        "Seconds a client may take to send a request body (a 16 MiB upload needs 2.2 Mbit/s); then `408`.",
+    ),
+    ("MISTRAL_MCP_KEEPALIVE_TIMEOUT", "5", "Seconds an idle connection is kept open for the client's next request."),
+    (
+        "MISTRAL_MCP_MAX_HEADER_BYTES",
+        "32768",
+        "Largest request line plus headers; past it, `431` and the connection is closed.",
+    ),
+    (
+        "MISTRAL_MCP_MAX_CONNECTIONS",
+        "1000",
+        "Open client connections at most; past it, idle ones (waiting for headers or a body) are closed first, "
+        "else the new one gets `503`.",
+    ),
     ("MISTRAL_MCP_RATE_LIMIT_PER_MINUTE", "120", "Tool calls per minute per connection (bursts allowed); 0 = off."),
     ("MISTRAL_MCP_MAX_CONCURRENT_CALLS", "10", "Tool calls running at once per connection; 0 = off."),
     (
@@ -187,6 +210,11 @@ class Settings:
     log_format: str = "auto"
     auto_migrate: bool = True
     shutdown_grace_seconds: int = 30
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
+    keepalive_timeout: float = 5.0
+    max_header_bytes: int = 32 * 1024
+    max_connections: int = 1000
     rate_limit_per_minute: int = 120
     max_concurrent_calls: int = 10
     redis_url: str = field(default="", repr=False)
@@ -295,6 +323,15 @@ class Settings:
             shutdown_grace_seconds=int(
                 _as_number("MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS", "30"), int, 0)
             ),
+            header_timeout=float(_as_number("MISTRAL_MCP_HEADER_TIMEOUT", get("HEADER_TIMEOUT", "10"), float, 0.01)),
+            body_timeout=float(_as_number("MISTRAL_MCP_BODY_TIMEOUT", get("BODY_TIMEOUT", "60"), float, 0.01)),
+            keepalive_timeout=float(
+                _as_number("MISTRAL_MCP_KEEPALIVE_TIMEOUT", get("KEEPALIVE_TIMEOUT", "5"), float, 0)
+            ),
+            max_header_bytes=int(
+                _as_number("MISTRAL_MCP_MAX_HEADER_BYTES", get("MAX_HEADER_BYTES", "32768"), int, 1024)
+            ),
+            max_connections=int(_as_number("MISTRAL_MCP_MAX_CONNECTIONS", get("MAX_CONNECTIONS", "1000"), int, 1)),
             rate_limit_per_minute=int(
                 _as_number("MISTRAL_MCP_RATE_LIMIT_PER_MINUTE", get("RATE_LIMIT_PER_MINUTE", "120"), int, 0)
             ),

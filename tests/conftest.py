@@ -145,7 +145,7 @@ def app_factory(
         server = ServerThread()  # binds first, so the settings can name the port
         public_url = overrides.get("public_url", server.url)
         settings = replace(settings, port=server.port, public_url=public_url)
-        server.start(create_app(settings))
+        server.start(create_app(settings), settings)
         running = RunningApp(server.url, settings, server)
         started.append(running)
         return running

@@ -8,7 +8,10 @@ receive nothing but its one response, so it is answered in JSON; one with a toke
 Both are valid answers to every client, which must send `Accept: application/json,
 text/event-stream`.
 
-The choice needs the body, which is read here (within the size limit) and handed on whole.
+The choice needs the body, which is read here (within the size limit) and handed on whole. A
+body that stops coming (the client went away, or took longer than the body deadline) raises
+`ClientDisconnect`, as Starlette's own body reading does: the app logs it as one line, where
+the SDK would log a traceback.
 
 A JSON answer has no stream whose end the SDK would notice, so here a client that hangs up
 mid-call cancels the call: otherwise it would run on at Mistral (billed), holding one of the
@@ -27,6 +30,7 @@ from mcp.server.lowlevel.server import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive, Scope, Send
 
 # A byte search, not a JSON parse: bodies can be megabytes of base64. A token hidden behind
@@ -59,6 +63,8 @@ class McpSessions:
             await self._streaming.handle_request(scope, receive, send)  # refuses it (413) unread
             return
         messages = await _read_body(receive, self._limit)
+        if messages[-1]["type"] == "http.disconnect":
+            raise ClientDisconnect
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
         if _PROGRESS_TOKEN in body or not _complete(messages):
             await self._streaming.handle_request(scope, _replay(messages, receive), send)

@@ -15,6 +15,9 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
+from server.serving import uvicorn_options
+from server.settings import Settings
+
 
 class ServerThread:
     """One uvicorn server on 127.0.0.1, bound before start so the port is known."""
@@ -39,12 +42,16 @@ class ServerThread:
         except BaseException as exc:  # surfaced to the test in start()
             self._error = exc
 
-    def start(self, app: ASGIApp | None = None) -> None:
-        """Serve `app` (or the one given at construction); returns once it accepts connections."""
+    def start(self, app: ASGIApp | None = None, settings: Settings | None = None) -> None:
+        """Serve `app` (or the one given at construction); returns once it accepts connections.
+
+        With `settings`, uvicorn runs as `mistral-mcp serve` runs it (limits, proxy headers); without,
+        with its defaults (the fakes). log_config=None keeps uvicorn from replacing the tests' logging.
+        """
         app = app or self.app
         assert app is not None, "no app to serve"
-        # log_config=None keeps uvicorn from replacing the logging the tests configured.
-        config = uvicorn.Config(app, lifespan="on", log_config=None, access_log=False, timeout_graceful_shutdown=5)
+        options = uvicorn_options(settings) if settings is not None else {"log_config": None, "access_log": False}
+        config = uvicorn.Config(app, lifespan="on", **{**options, "timeout_graceful_shutdown": 5})
         self.server = uvicorn.Server(config)
         self._thread.start()
         while not self.server.started:

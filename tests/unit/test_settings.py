@@ -44,6 +44,11 @@ def test_every_documented_variable_is_read() -> None:
         "MISTRAL_MCP_LOG_FORMAT": "text",
         "MISTRAL_MCP_AUTO_MIGRATE": "false",
         "MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS": "7",
+        "MISTRAL_MCP_HEADER_TIMEOUT": "2.5",
+        "MISTRAL_MCP_BODY_TIMEOUT": "20",
+        "MISTRAL_MCP_KEEPALIVE_TIMEOUT": "0.5",
+        "MISTRAL_MCP_MAX_HEADER_BYTES": "8192",
+        "MISTRAL_MCP_MAX_CONNECTIONS": "64",
         "MISTRAL_MCP_RATE_LIMIT_PER_MINUTE": "0",
         "MISTRAL_MCP_MAX_CONCURRENT_CALLS": "3",
         "MISTRAL_MCP_REDIS_URL": "redis://:pw@cache:6379/1",
@@ -72,6 +77,8 @@ def test_every_documented_variable_is_read() -> None:
     assert (s.redis_url, s.metrics_token) == ("redis://:pw@cache:6379/1", "scrape-secret")
     assert (s.oauth_enabled, s.oauth_cimd_allow_loopback) == (False, True)
     assert s.token_cache_seconds == 0.5
+    assert (s.header_timeout, s.body_timeout, s.keepalive_timeout) == (2.5, 20.0, 0.5)
+    assert (s.max_header_bytes, s.max_connections) == (8192, 64)
 
 
 def test_repr_shows_no_secret() -> None:
@@ -104,6 +111,11 @@ def test_repr_shows_no_secret() -> None:
         ("MISTRAL_MCP_MAX_CONCURRENT_CALLS", "-1"),
         ("MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS", "soon"),
         ("MISTRAL_MCP_TOKEN_CACHE_SECONDS", "5"),
+        ("MISTRAL_MCP_HEADER_TIMEOUT", "0"),
+        ("MISTRAL_MCP_BODY_TIMEOUT", "never"),
+        ("MISTRAL_MCP_KEEPALIVE_TIMEOUT", "-1"),
+        ("MISTRAL_MCP_MAX_HEADER_BYTES", "100"),
+        ("MISTRAL_MCP_MAX_CONNECTIONS", "0"),
     ],
 )
 def test_unusable_values_are_config_errors_naming_the_variable(name: str, value: str) -> None:
