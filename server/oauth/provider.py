@@ -12,7 +12,6 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from mcp.server.auth.provider import (
@@ -24,12 +23,13 @@ from mcp.server.auth.provider import (
     RegistrationError,
     TokenError,
 )
-from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+from mcp.shared.auth import InvalidRedirectUriError, OAuthClientInformationFull, OAuthToken
 from pydantic import AnyUrl
 
 from server.errors import CryptoError
 from server.oauth.client_metadata import ClientMetadataError, ClientMetadataFetcher, is_metadata_url
 from server.oauth.client_secrets import open_info, seal_info
+from server.oauth.redirect_uris import is_loopback, redirect_uri_problem
 from server.security.crypto import Keyring
 from server.security.tokens import hash_token
 from storage.oauth_repository import OAuthRepository, StoredToken
@@ -51,36 +51,21 @@ def new_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
-def _is_loopback(uri: AnyUrl) -> bool:
-    host = (uri.host or "").strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def redirect_uri_problem(uris: list[AnyUrl] | None) -> str | None:
-    """Why these redirect URIs are refused, or None. Codes travel in the redirect: plain http only to
-    loopback (native clients; https and app schemes pass), and no `user@` part, which would make the
-    consent page's "returning to" line show a host the code never goes to."""
-    for uri in uris or []:
-        if uri.username is not None or uri.password is not None:
-            return "redirect URIs must not carry a user name or password"
-        if uri.scheme == "http" and not _is_loopback(uri):
-            return "http redirect URIs must point at loopback"
-    return None
-
-
 class OurClient(OAuthClientInformationFull):
-    """Exact redirect-URI matching, except the port of a loopback URI (RFC 8252 §7.3)."""
+    """Exact redirect-URI matching, except the port of a loopback URI (RFC 8252 §7.3), and only to
+    URIs the registration rule allows, whenever the client was registered."""
 
     def validate_redirect_uri(self, redirect_uri: AnyUrl | None) -> AnyUrl:
-        if redirect_uri is not None and _is_loopback(redirect_uri) and redirect_uri.scheme == "http":
+        chosen = self._matching_redirect_uri(redirect_uri)
+        if problem := redirect_uri_problem([chosen]):
+            raise InvalidRedirectUriError(problem)
+        return chosen
+
+    def _matching_redirect_uri(self, redirect_uri: AnyUrl | None) -> AnyUrl:
+        if redirect_uri is not None and is_loopback(redirect_uri) and redirect_uri.scheme == "http":
             for registered in self.redirect_uris or []:
                 if (
-                    _is_loopback(registered)
+                    is_loopback(registered)
                     and registered.host == redirect_uri.host
                     and registered.path == redirect_uri.path
                     and registered.query == redirect_uri.query
