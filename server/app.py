@@ -22,6 +22,7 @@ from starlette.routing import Route
 from server.connections import ConnectionService
 from server.errors import ApiError
 from server.limits import build_limits
+from server.oauth.bounds import oauth_limiters
 from server.oauth.client_metadata import ClientMetadataFetcher
 from server.oauth.provider import OAuthProvider
 from server.oauth.routes import oauth_routes
@@ -98,7 +99,7 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
             if limits.redis is not None:
                 await limits.redis.ping()  # says in the log at once when Redis is unreachable
             if oauth is not None:
-                oauth.attach(OAuthRepository(engine), cimd, keyring)
+                oauth.attach(OAuthRepository(engine), cimd, keyring, oauth_limiters(limits, settings))
             services = Services(
                 settings=settings,
                 engine=engine,

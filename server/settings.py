@@ -17,6 +17,10 @@ from server.security.rate_limit import DEFAULT_SIGNUP_RATE, Rate, parse_rate
 
 ENV_PREFIX = "MISTRAL_MCP_"
 
+# Hosted clients (claude.ai, ChatGPT) register from a few server addresses for all their users.
+DEFAULT_REGISTRATION_RATE = Rate(60, 3600.0)
+DEFAULT_AUTHORIZE_RATE = Rate(30, 60.0)
+
 # (variable, default shown in docs, meaning); the single source for the README table.
 SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ("MISTRAL_MCP_HOST", "127.0.0.1", "Address to listen on (`--host` overrides)."),
@@ -84,6 +88,16 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ("MISTRAL_MCP_METRICS_TOKEN", "(none)", "If set, `GET /metrics` requires `Authorization: Bearer <token>`."),
     ("MISTRAL_MCP_OAUTH_ENABLED", "true", "Serve OAuth 2.1 on `/mcp` (needs an https public URL, or loopback)."),
     ("MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", "false", "Fetch client metadata documents from loopback (tests only)."),
+    (
+        "MISTRAL_MCP_REGISTRATION_RATE_LIMIT",
+        "60/hour",
+        "OAuth client registrations (`POST /register`) per client address (`N/minute`, `N/hour`, off).",
+    ),
+    (
+        "MISTRAL_MCP_AUTHORIZE_RATE_LIMIT",
+        "30/minute",
+        "OAuth sign-in starts (`/authorize`) per client address (`N/minute`, `N/hour`, off).",
+    ),
     (
         "MISTRAL_MCP_TOKEN_CACHE_SECONDS",
         "1",
@@ -193,6 +207,8 @@ class Settings:
     metrics_token: str = field(default="", repr=False)
     oauth_enabled: bool = True
     oauth_cimd_allow_loopback: bool = False
+    registration_rate_limit: Rate | None = DEFAULT_REGISTRATION_RATE
+    authorize_rate_limit: Rate | None = DEFAULT_AUTHORIZE_RATE
     token_cache_seconds: float = 1.0
 
     def __repr__(self) -> str:
@@ -306,6 +322,12 @@ class Settings:
             oauth_enabled=_as_bool("MISTRAL_MCP_OAUTH_ENABLED", get("OAUTH_ENABLED", "true")),
             oauth_cimd_allow_loopback=_as_bool(
                 "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", get("OAUTH_CIMD_ALLOW_LOOPBACK", "false")
+            ),
+            registration_rate_limit=_as_rate(
+                "MISTRAL_MCP_REGISTRATION_RATE_LIMIT", get("REGISTRATION_RATE_LIMIT", str(DEFAULT_REGISTRATION_RATE))
+            ),
+            authorize_rate_limit=_as_rate(
+                "MISTRAL_MCP_AUTHORIZE_RATE_LIMIT", get("AUTHORIZE_RATE_LIMIT", str(DEFAULT_AUTHORIZE_RATE))
             ),
             token_cache_seconds=_token_cache_seconds(get("TOKEN_CACHE_SECONDS", "1")),
         )

@@ -27,6 +27,7 @@ from mcp.shared.auth import InvalidRedirectUriError, OAuthClientInformationFull,
 from pydantic import AnyUrl
 
 from server.errors import CryptoError
+from server.oauth.bounds import OAuthLimiters, metadata_problem
 from server.oauth.client_metadata import ClientMetadataError, ClientMetadataFetcher, is_metadata_url
 from server.oauth.client_secrets import open_info, seal_info
 from server.oauth.redirect_uris import is_loopback, redirect_uri_problem
@@ -87,12 +88,20 @@ class OAuthProvider:
         self._repo: OAuthRepository | None = None
         self._fetcher: ClientMetadataFetcher | None = None
         self._keyring: Keyring | None = None
+        self.limiters = OAuthLimiters()
 
-    def attach(self, repository: OAuthRepository, fetcher: ClientMetadataFetcher, keyring: Keyring) -> None:
+    def attach(
+        self,
+        repository: OAuthRepository,
+        fetcher: ClientMetadataFetcher,
+        keyring: Keyring,
+        limiters: OAuthLimiters | None = None,
+    ) -> None:
         """Called by the app lifespan once the database exists."""
         self._repo = repository
         self._fetcher = fetcher
         self._keyring = keyring
+        self.limiters = limiters or OAuthLimiters()
 
     @property
     def keyring(self) -> Keyring:
@@ -117,7 +126,8 @@ class OAuthProvider:
             except ClientMetadataError as exc:
                 logger.info("client metadata document refused: %s", exc)
                 return None
-            if problem := redirect_uri_problem(info.redirect_uris):  # the rule registration applies
+            # The rules registration applies.
+            if problem := metadata_problem(info) or redirect_uri_problem(info.redirect_uris):
                 logger.info("client metadata document refused: %s", problem)
                 return None
             return OurClient.model_validate(info.model_dump())
@@ -131,6 +141,8 @@ class OAuthProvider:
             return None
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        if problem := metadata_problem(client_info):
+            raise RegistrationError("invalid_client_metadata", problem)
         if problem := redirect_uri_problem(client_info.redirect_uris):
             raise RegistrationError("invalid_redirect_uri", problem)
         stored = seal_info(self.keyring, client_info.model_dump(mode="json"))

@@ -15,6 +15,12 @@ def test_defaults_serve_on_loopback_with_public_url_derived_from_bind_address() 
     assert settings.upstream_url == "https://api.mistral.ai"
 
 
+def test_oauth_registration_and_sign_in_starts_are_limited_by_default() -> None:
+    settings = Settings.from_env({})
+    assert settings.registration_rate_limit == Rate(60, 3600.0)
+    assert settings.authorize_rate_limit == Rate(30, 60.0)
+
+
 def test_cli_flags_win_over_environment() -> None:
     settings = Settings.from_env({"MISTRAL_MCP_HOST": "0.0.0.0", "MISTRAL_MCP_PORT": "9000"}, port=9100)
     assert settings.port == 9100
@@ -50,6 +56,8 @@ def test_every_documented_variable_is_read() -> None:
         "MISTRAL_MCP_METRICS_TOKEN": "scrape-secret",
         "MISTRAL_MCP_OAUTH_ENABLED": "false",
         "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK": "true",
+        "MISTRAL_MCP_REGISTRATION_RATE_LIMIT": "5/minute",
+        "MISTRAL_MCP_AUTHORIZE_RATE_LIMIT": "off",
         "MISTRAL_MCP_TOKEN_CACHE_SECONDS": "0.5",
         "MISTRAL_MCP_HOST": "0.0.0.0",
         "MISTRAL_MCP_PORT": "8080",
@@ -72,6 +80,7 @@ def test_every_documented_variable_is_read() -> None:
     assert (s.redis_url, s.metrics_token) == ("redis://:pw@cache:6379/1", "scrape-secret")
     assert (s.oauth_enabled, s.oauth_cimd_allow_loopback) == (False, True)
     assert s.token_cache_seconds == 0.5
+    assert (s.registration_rate_limit, s.authorize_rate_limit) == (Rate(5, 60.0), None)
 
 
 def test_repr_shows_no_secret() -> None:
@@ -104,6 +113,8 @@ def test_repr_shows_no_secret() -> None:
         ("MISTRAL_MCP_MAX_CONCURRENT_CALLS", "-1"),
         ("MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS", "soon"),
         ("MISTRAL_MCP_TOKEN_CACHE_SECONDS", "5"),
+        ("MISTRAL_MCP_REGISTRATION_RATE_LIMIT", "plenty"),
+        ("MISTRAL_MCP_AUTHORIZE_RATE_LIMIT", "5/fortnight"),
     ],
 )
 def test_unusable_values_are_config_errors_naming_the_variable(name: str, value: str) -> None:
