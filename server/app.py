@@ -26,6 +26,7 @@ from server.oauth.bounds import oauth_limiters
 from server.oauth.client_metadata import ClientMetadataFetcher
 from server.oauth.provider import OAuthProvider
 from server.oauth.routes import oauth_routes
+from server.oauth.sweeper import OAuthSweeper
 from server.observability import endpoint as metrics_endpoint
 from server.observability.metrics import Metrics
 from server.observability.middleware import HttpMetricsMiddleware
@@ -118,6 +119,8 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
             )
             async with mcp_sessions.run(), anyio.create_task_group() as tasks:
                 tasks.start_soon(usage.run)
+                if oauth is not None:
+                    tasks.start_soon(OAuthSweeper.for_settings(oauth.repo, settings).run)
                 logger.info("mistral-mcp ready", extra={"public_url": settings.public_url})
                 try:
                     yield {"services": services}

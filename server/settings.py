@@ -6,6 +6,7 @@ meaning; README's configuration table is checked against `SETTINGS_DOC` by a tes
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -99,6 +100,17 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
         "OAuth sign-in starts (`/authorize`) per client address (`N/minute`, `N/hour`, off).",
     ),
     (
+        "MISTRAL_MCP_OAUTH_UNUSED_CLIENT_HOURS",
+        "24",
+        "A registered OAuth client that has not obtained a token this long after registering is deleted.",
+    ),
+    (
+        "MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS",
+        "90",
+        "A registered OAuth client that has obtained no token for this long is deleted (at least 31: "
+        "refresh tokens live 30 days).",
+    ),
+    (
         "MISTRAL_MCP_TOKEN_CACHE_SECONDS",
         "1",
         "Reuse a resolved connection token this long (0 to 1 s; 0 = off): revocation reaches every replica within it.",
@@ -132,6 +144,8 @@ def _as_number(name: str, value: str, kind: type[int] | type[float], minimum: fl
         number = kind(value)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
     if number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value!r}")
     return number
@@ -209,6 +223,8 @@ class Settings:
     oauth_cimd_allow_loopback: bool = False
     registration_rate_limit: Rate | None = DEFAULT_REGISTRATION_RATE
     authorize_rate_limit: Rate | None = DEFAULT_AUTHORIZE_RATE
+    oauth_unused_client_hours: float = 24.0
+    oauth_idle_client_days: float = 90.0
     token_cache_seconds: float = 1.0
 
     def __repr__(self) -> str:
@@ -328,6 +344,13 @@ class Settings:
             ),
             authorize_rate_limit=_as_rate(
                 "MISTRAL_MCP_AUTHORIZE_RATE_LIMIT", get("AUTHORIZE_RATE_LIMIT", str(DEFAULT_AUTHORIZE_RATE))
+            ),
+            oauth_unused_client_hours=float(
+                _as_number("MISTRAL_MCP_OAUTH_UNUSED_CLIENT_HOURS", get("OAUTH_UNUSED_CLIENT_HOURS", "24"), float, 1)
+            ),
+            # Fewer days than a refresh token lives would delete clients that still hold a grant.
+            oauth_idle_client_days=float(
+                _as_number("MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS", get("OAUTH_IDLE_CLIENT_DAYS", "90"), float, 31)
             ),
             token_cache_seconds=_token_cache_seconds(get("TOKEN_CACHE_SECONDS", "1")),
         )

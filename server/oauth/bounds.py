@@ -2,7 +2,8 @@
 registration and sign-in starts, and size caps on registration metadata and authorization parameters.
 
 Anyone can register a client or start a sign-in, and both leave a row behind (a client, a pending
-authorization), so both are counted per client address and capped in size.
+authorization), so both are counted per client address and capped in size; unused rows are swept
+(`server/oauth/sweeper.py`).
 """
 
 from __future__ import annotations

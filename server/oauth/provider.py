@@ -212,24 +212,26 @@ class OAuthProvider:
     ) -> OAuthToken:
         access, refresh = new_secret("mmat_"), new_secret("mmrt_")
         now = _now()
-        for token, kind, lifetime in (
-            (access, "access", ACCESS_TOKEN_SECONDS),
-            (refresh, "refresh", REFRESH_TOKEN_SECONDS),
-        ):
-            await self.repo.add_token(
-                StoredToken(
-                    token_hash=hash_token(token),
-                    kind=kind,
-                    family_id=family_id,
-                    client_id=client_id,
-                    connection_id=connection_id,
-                    resource=resource or self.resource,
-                    scopes=" ".join(scopes),
-                    expires_at=now + timedelta(seconds=lifetime),
-                    used_at=None,
-                    revoked_at=None,
-                )
+        tokens = [
+            StoredToken(
+                token_hash=hash_token(token),
+                kind=kind,
+                family_id=family_id,
+                client_id=client_id,
+                connection_id=connection_id,
+                resource=resource or self.resource,
+                scopes=" ".join(scopes),
+                expires_at=now + timedelta(seconds=lifetime),
+                used_at=None,
+                revoked_at=None,
             )
+            for token, kind, lifetime in (
+                (access, "access", ACCESS_TOKEN_SECONDS),
+                (refresh, "refresh", REFRESH_TOKEN_SECONDS),
+            )
+        ]
+        # Also marks the client as in use, which keeps the sweeper away from it.
+        await self.repo.add_tokens(tokens, client_id, now)
         return OAuthToken(
             access_token=access, expires_in=ACCESS_TOKEN_SECONDS, refresh_token=refresh, scope=" ".join(scopes)
         )
