@@ -24,9 +24,11 @@ from starlette.routing import Route
 from server.connections import ConnectionService
 from server.errors import ApiError
 from server.limits import build_limits
+from server.oauth.bounds import oauth_limiters
 from server.oauth.client_metadata import ClientMetadataFetcher
 from server.oauth.provider import OAuthProvider
 from server.oauth.routes import oauth_routes
+from server.oauth.sweeper import OAuthSweeper
 from server.observability import endpoint as metrics_endpoint
 from server.observability.metrics import Metrics
 from server.observability.middleware import HttpMetricsMiddleware
@@ -108,7 +110,7 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
             if limits.redis is not None:
                 await limits.redis.ping()  # says in the log at once when Redis is unreachable
             if oauth is not None:
-                oauth.attach(OAuthRepository(engine), cimd, keyring)
+                oauth.attach(OAuthRepository(engine), cimd, keyring, oauth_limiters(limits, settings))
             services = Services(
                 settings=settings,
                 engine=engine,
@@ -127,6 +129,8 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
             )
             async with mcp_sessions.run(), anyio.create_task_group() as tasks:
                 tasks.start_soon(usage.run)
+                if oauth is not None:
+                    tasks.start_soon(OAuthSweeper.for_settings(oauth.repo, settings).run)
                 logger.info("mistral-mcp ready", extra={"public_url": settings.public_url})
                 try:
                     yield {"services": services}

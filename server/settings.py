@@ -6,6 +6,7 @@ meaning; README's configuration table is checked against `SETTINGS_DOC` by a tes
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -16,6 +17,10 @@ from server.errors import ConfigError
 from server.security.rate_limit import DEFAULT_SIGNUP_RATE, Rate, parse_rate
 
 ENV_PREFIX = "MISTRAL_MCP_"
+
+# Hosted clients (claude.ai, ChatGPT) register from a few server addresses for all their users.
+DEFAULT_REGISTRATION_RATE = Rate(60, 3600.0)
+DEFAULT_AUTHORIZE_RATE = Rate(30, 60.0)
 
 # (variable, default shown in docs, meaning); the single source for the README table.
 SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
@@ -108,6 +113,27 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ("MISTRAL_MCP_OAUTH_ENABLED", "true", "Serve OAuth 2.1 on `/mcp` (needs an https public URL, or loopback)."),
     ("MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", "false", "Fetch client metadata documents from loopback (tests only)."),
     (
+        "MISTRAL_MCP_REGISTRATION_RATE_LIMIT",
+        "60/hour",
+        "OAuth client registrations (`POST /register`) per client address (`N/minute`, `N/hour`, off).",
+    ),
+    (
+        "MISTRAL_MCP_AUTHORIZE_RATE_LIMIT",
+        "30/minute",
+        "OAuth sign-in starts (`/authorize`) per client address (`N/minute`, `N/hour`, off).",
+    ),
+    (
+        "MISTRAL_MCP_OAUTH_UNUSED_CLIENT_HOURS",
+        "24",
+        "A registered OAuth client that has not obtained a token this long after registering is deleted.",
+    ),
+    (
+        "MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS",
+        "90",
+        "A registered OAuth client that has obtained no token for this long is deleted (at least 31: "
+        "refresh tokens live 30 days).",
+    ),
+    (
         "MISTRAL_MCP_TOKEN_CACHE_SECONDS",
         "1",
         "Reuse a resolved connection token this long (0 to 1 s; 0 = off): revocation reaches every replica within it.",
@@ -141,6 +167,8 @@ def _as_number(name: str, value: str, kind: type[int] | type[float], minimum: fl
         number = kind(value)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
     if number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value!r}")
     return number
@@ -221,6 +249,10 @@ class Settings:
     metrics_token: str = field(default="", repr=False)
     oauth_enabled: bool = True
     oauth_cimd_allow_loopback: bool = False
+    registration_rate_limit: Rate | None = DEFAULT_REGISTRATION_RATE
+    authorize_rate_limit: Rate | None = DEFAULT_AUTHORIZE_RATE
+    oauth_unused_client_hours: float = 24.0
+    oauth_idle_client_days: float = 90.0
     token_cache_seconds: float = 1.0
 
     def __repr__(self) -> str:
@@ -343,6 +375,19 @@ class Settings:
             oauth_enabled=_as_bool("MISTRAL_MCP_OAUTH_ENABLED", get("OAUTH_ENABLED", "true")),
             oauth_cimd_allow_loopback=_as_bool(
                 "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", get("OAUTH_CIMD_ALLOW_LOOPBACK", "false")
+            ),
+            registration_rate_limit=_as_rate(
+                "MISTRAL_MCP_REGISTRATION_RATE_LIMIT", get("REGISTRATION_RATE_LIMIT", str(DEFAULT_REGISTRATION_RATE))
+            ),
+            authorize_rate_limit=_as_rate(
+                "MISTRAL_MCP_AUTHORIZE_RATE_LIMIT", get("AUTHORIZE_RATE_LIMIT", str(DEFAULT_AUTHORIZE_RATE))
+            ),
+            oauth_unused_client_hours=float(
+                _as_number("MISTRAL_MCP_OAUTH_UNUSED_CLIENT_HOURS", get("OAUTH_UNUSED_CLIENT_HOURS", "24"), float, 1)
+            ),
+            # Fewer days than a refresh token lives would delete clients that still hold a grant.
+            oauth_idle_client_days=float(
+                _as_number("MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS", get("OAUTH_IDLE_CLIENT_DAYS", "90"), float, 31)
             ),
             token_cache_seconds=_token_cache_seconds(get("TOKEN_CACHE_SECONDS", "1")),
         )

@@ -16,6 +16,8 @@ class OAuthClientRow(Base):
     client_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     info_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # When the client last obtained tokens; None while it never has. Decides when it is swept.
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class OAuthRequestRow(Base):
@@ -37,7 +39,7 @@ class OAuthCodeRow(Base):
     connection_id: Mapped[str] = mapped_column(String(40), ForeignKey("connections.id", ondelete="CASCADE"), index=True)
     params_json: Mapped[str] = mapped_column(Text)
     family_id: Mapped[str] = mapped_column(String(40))
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
@@ -51,6 +53,6 @@ class OAuthTokenRow(Base):
     connection_id: Mapped[str] = mapped_column(String(40), ForeignKey("connections.id", ondelete="CASCADE"), index=True)
     resource: Mapped[str | None] = mapped_column(Text, nullable=True)
     scopes: Mapped[str] = mapped_column(Text, default="")
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ColumnElement, Delete, and_, delete, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from storage.oauth_models import OAuthClientRow, OAuthCodeRow, OAuthRequestRow, OAuthTokenRow
 
@@ -71,7 +73,6 @@ class OAuthRepository:
 
     async def add_request(self, id_hash: str, client_id: str, params_json: str, expires_at: datetime) -> None:
         async with self._engine.begin() as conn:
-            await conn.execute(delete(OAuthRequestRow).where(OAuthRequestRow.expires_at < datetime.now(UTC)))
             await conn.execute(
                 insert(OAuthRequestRow).values(
                     id_hash=id_hash, client_id=client_id, params_json=params_json, expires_at=expires_at
@@ -154,19 +155,28 @@ class OAuthRepository:
             )
         return bool(result.rowcount)
 
-    async def add_token(self, token: StoredToken) -> None:
+    async def add_tokens(self, tokens: Sequence[StoredToken], client_id: str, at: datetime) -> None:
+        """Store newly issued tokens and mark their client as used at `at`, in one transaction."""
         async with self._engine.begin() as conn:
             await conn.execute(
-                insert(OAuthTokenRow).values(
-                    token_hash=token.token_hash,
-                    kind=token.kind,
-                    family_id=token.family_id,
-                    client_id=token.client_id,
-                    connection_id=token.connection_id,
-                    resource=token.resource,
-                    scopes=token.scopes,
-                    expires_at=token.expires_at,
-                )
+                insert(OAuthTokenRow),
+                [
+                    {
+                        "token_hash": token.token_hash,
+                        "kind": token.kind,
+                        "family_id": token.family_id,
+                        "client_id": token.client_id,
+                        "connection_id": token.connection_id,
+                        "resource": token.resource,
+                        "scopes": token.scopes,
+                        "expires_at": token.expires_at,
+                    }
+                    for token in tokens
+                ],
+            )
+            # A metadata-document client has no row: nothing to mark.
+            await conn.execute(
+                update(OAuthClientRow).where(OAuthClientRow.client_id == client_id).values(last_used_at=at)
             )
 
     async def get_token(self, token_hash: str) -> StoredToken | None:
@@ -208,3 +218,57 @@ class OAuthRepository:
                 .where(OAuthTokenRow.family_id == family_id, OAuthTokenRow.revoked_at.is_(None))
                 .values(revoked_at=at)
             )
+
+    # --- sweeping: each call deletes at most `limit` rows and says how many it did ---------------
+
+    async def delete_expired_requests(self, now: datetime, limit: int) -> int:
+        request = aliased(OAuthRequestRow)
+        victims = select(request.id_hash).where(request.expires_at < now).limit(limit)
+        return await self._delete(delete(OAuthRequestRow).where(OAuthRequestRow.id_hash.in_(victims)))
+
+    async def delete_dead_codes(self, now: datetime, limit: int) -> int:
+        """Expired codes whose token family holds no live token (a replay could revoke nothing)."""
+        code = aliased(OAuthCodeRow)
+        victims = (
+            select(code.code_hash).where(code.expires_at < now, ~_family_is_live(code.family_id, now)).limit(limit)
+        )
+        return await self._delete(delete(OAuthCodeRow).where(OAuthCodeRow.code_hash.in_(victims)))
+
+    async def delete_dead_tokens(self, now: datetime, limit: int) -> int:
+        """Tokens of families with no live token left: every one expired or revoked."""
+        token = aliased(OAuthTokenRow)
+        victims = (
+            select(token.token_hash)
+            .where(
+                or_(token.expires_at <= now, token.revoked_at.is_not(None)),
+                ~_family_is_live(token.family_id, now),
+            )
+            .limit(limit)
+        )
+        return await self._delete(delete(OAuthTokenRow).where(OAuthTokenRow.token_hash.in_(victims)))
+
+    async def delete_stale_clients(
+        self, now: datetime, *, unused_before: datetime, idle_before: datetime, limit: int
+    ) -> int:
+        """Clients registered before `unused_before` that never obtained tokens, and clients whose
+        last tokens were issued before `idle_before`; never one with a sign-in or a code under way."""
+        client = aliased(OAuthClientRow)
+        request, code = aliased(OAuthRequestRow), aliased(OAuthCodeRow)
+        stale = or_(
+            and_(client.last_used_at.is_(None), client.created_at < unused_before),
+            client.last_used_at < idle_before,
+        )
+        signing_in = exists().where(request.client_id == client.client_id, request.expires_at >= now)
+        holding_code = exists().where(code.client_id == client.client_id, code.expires_at >= now)
+        victims = select(client.client_id).where(stale, ~signing_in, ~holding_code).limit(limit)
+        return await self._delete(delete(OAuthClientRow).where(OAuthClientRow.client_id.in_(victims)))
+
+    async def _delete(self, statement: Delete) -> int:
+        async with self._engine.begin() as conn:
+            result = await conn.execute(statement)
+        return int(result.rowcount)
+
+
+def _family_is_live(family_id: InstrumentedAttribute[str], now: datetime) -> ColumnElement[bool]:
+    live = aliased(OAuthTokenRow)
+    return exists().where(live.family_id == family_id, live.revoked_at.is_(None), live.expires_at > now)

@@ -124,8 +124,11 @@ def base_settings(data_dir: Path, database_url: str, upstream_url: str) -> Setti
         upstream_retry_max_wait=1.0,
         log_level="DEBUG",
         log_format="json",
-        # The suite signs up many times from 127.0.0.1; tests of the limit start apps with one.
+        # The suite signs up, registers OAuth clients and starts sign-ins many times from 127.0.0.1;
+        # tests of the limits start apps with them.
         signup_rate_limit=None,
+        registration_rate_limit=None,
+        authorize_rate_limit=None,
     )
 
 

@@ -12,7 +12,6 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from mcp.server.auth.provider import (
@@ -24,12 +23,14 @@ from mcp.server.auth.provider import (
     RegistrationError,
     TokenError,
 )
-from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+from mcp.shared.auth import InvalidRedirectUriError, OAuthClientInformationFull, OAuthToken
 from pydantic import AnyUrl
 
 from server.errors import CryptoError
+from server.oauth.bounds import OAuthLimiters, metadata_problem
 from server.oauth.client_metadata import ClientMetadataError, ClientMetadataFetcher, is_metadata_url
 from server.oauth.client_secrets import open_info, seal_info
+from server.oauth.redirect_uris import is_loopback, redirect_uri_problem
 from server.security.crypto import Keyring
 from server.security.tokens import hash_token
 from storage.oauth_repository import OAuthRepository, StoredToken
@@ -51,36 +52,21 @@ def new_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
-def _is_loopback(uri: AnyUrl) -> bool:
-    host = (uri.host or "").strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def redirect_uri_problem(uris: list[AnyUrl] | None) -> str | None:
-    """Why these redirect URIs are refused, or None. Codes travel in the redirect: plain http only to
-    loopback (native clients; https and app schemes pass), and no `user@` part, which would make the
-    consent page's "returning to" line show a host the code never goes to."""
-    for uri in uris or []:
-        if uri.username is not None or uri.password is not None:
-            return "redirect URIs must not carry a user name or password"
-        if uri.scheme == "http" and not _is_loopback(uri):
-            return "http redirect URIs must point at loopback"
-    return None
-
-
 class OurClient(OAuthClientInformationFull):
-    """Exact redirect-URI matching, except the port of a loopback URI (RFC 8252 §7.3)."""
+    """Exact redirect-URI matching, except the port of a loopback URI (RFC 8252 §7.3), and only to
+    URIs the registration rule allows, whenever the client was registered."""
 
     def validate_redirect_uri(self, redirect_uri: AnyUrl | None) -> AnyUrl:
-        if redirect_uri is not None and _is_loopback(redirect_uri) and redirect_uri.scheme == "http":
+        chosen = self._matching_redirect_uri(redirect_uri)
+        if problem := redirect_uri_problem([chosen]):
+            raise InvalidRedirectUriError(problem)
+        return chosen
+
+    def _matching_redirect_uri(self, redirect_uri: AnyUrl | None) -> AnyUrl:
+        if redirect_uri is not None and is_loopback(redirect_uri) and redirect_uri.scheme == "http":
             for registered in self.redirect_uris or []:
                 if (
-                    _is_loopback(registered)
+                    is_loopback(registered)
                     and registered.host == redirect_uri.host
                     and registered.path == redirect_uri.path
                     and registered.query == redirect_uri.query
@@ -102,12 +88,20 @@ class OAuthProvider:
         self._repo: OAuthRepository | None = None
         self._fetcher: ClientMetadataFetcher | None = None
         self._keyring: Keyring | None = None
+        self.limiters = OAuthLimiters()
 
-    def attach(self, repository: OAuthRepository, fetcher: ClientMetadataFetcher, keyring: Keyring) -> None:
+    def attach(
+        self,
+        repository: OAuthRepository,
+        fetcher: ClientMetadataFetcher,
+        keyring: Keyring,
+        limiters: OAuthLimiters | None = None,
+    ) -> None:
         """Called by the app lifespan once the database exists."""
         self._repo = repository
         self._fetcher = fetcher
         self._keyring = keyring
+        self.limiters = limiters or OAuthLimiters()
 
     @property
     def keyring(self) -> Keyring:
@@ -132,7 +126,8 @@ class OAuthProvider:
             except ClientMetadataError as exc:
                 logger.info("client metadata document refused: %s", exc)
                 return None
-            if problem := redirect_uri_problem(info.redirect_uris):  # the rule registration applies
+            # The rules registration applies.
+            if problem := metadata_problem(info) or redirect_uri_problem(info.redirect_uris):
                 logger.info("client metadata document refused: %s", problem)
                 return None
             return OurClient.model_validate(info.model_dump())
@@ -146,6 +141,8 @@ class OAuthProvider:
             return None
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        if problem := metadata_problem(client_info):
+            raise RegistrationError("invalid_client_metadata", problem)
         if problem := redirect_uri_problem(client_info.redirect_uris):
             raise RegistrationError("invalid_redirect_uri", problem)
         stored = seal_info(self.keyring, client_info.model_dump(mode="json"))
@@ -215,24 +212,26 @@ class OAuthProvider:
     ) -> OAuthToken:
         access, refresh = new_secret("mmat_"), new_secret("mmrt_")
         now = _now()
-        for token, kind, lifetime in (
-            (access, "access", ACCESS_TOKEN_SECONDS),
-            (refresh, "refresh", REFRESH_TOKEN_SECONDS),
-        ):
-            await self.repo.add_token(
-                StoredToken(
-                    token_hash=hash_token(token),
-                    kind=kind,
-                    family_id=family_id,
-                    client_id=client_id,
-                    connection_id=connection_id,
-                    resource=resource or self.resource,
-                    scopes=" ".join(scopes),
-                    expires_at=now + timedelta(seconds=lifetime),
-                    used_at=None,
-                    revoked_at=None,
-                )
+        tokens = [
+            StoredToken(
+                token_hash=hash_token(token),
+                kind=kind,
+                family_id=family_id,
+                client_id=client_id,
+                connection_id=connection_id,
+                resource=resource or self.resource,
+                scopes=" ".join(scopes),
+                expires_at=now + timedelta(seconds=lifetime),
+                used_at=None,
+                revoked_at=None,
             )
+            for token, kind, lifetime in (
+                (access, "access", ACCESS_TOKEN_SECONDS),
+                (refresh, "refresh", REFRESH_TOKEN_SECONDS),
+            )
+        ]
+        # Also marks the client as in use, which keeps the sweeper away from it.
+        await self.repo.add_tokens(tokens, client_id, now)
         return OAuthToken(
             access_token=access, expires_in=ACCESS_TOKEN_SECONDS, refresh_token=refresh, scope=" ".join(scopes)
         )

@@ -16,7 +16,8 @@ from server.oauth.client_metadata import (
     PublicAddressResolver,
     is_metadata_url,
 )
-from server.oauth.provider import OurClient, client_display, redirect_uri_problem
+from server.oauth.provider import OurClient, client_display
+from server.oauth.redirect_uris import redirect_uri_problem
 from tests.support.servers import ServerThread
 
 pytestmark = pytest.mark.anyio
@@ -142,6 +143,15 @@ async def test_a_name_that_resolves_privately_only_at_connect_time_is_still_refu
         ("http://app.example/callback", "loopback"),
         ("https://claude.ai@evil.example/cb", "user name"),
         ("https://user:pw@app.example/cb", "user name"),
+        ("com.example.app:/oauth2redirect", None),
+        ("vscode://vscode.github-authentication/did-authenticate", None),
+        ("javascript:alert(1)", "javascript:"),
+        ("Java\tScript:alert(1)", "javascript:"),
+        ("data:text/html,<script>alert(1)</script>", "data:"),
+        ("file:///etc/passwd", "file:"),
+        ("vbscript:msgbox(1)", "vbscript:"),
+        ("blob:https://app.example/0b1c", "blob:"),
+        ("about:blank", "about:"),
     ],
 )
 def test_redirect_uris_are_checked_the_same_for_registration_and_metadata_documents(

@@ -15,6 +15,13 @@ def test_defaults_serve_on_loopback_with_public_url_derived_from_bind_address() 
     assert settings.upstream_url == "https://api.mistral.ai"
 
 
+def test_oauth_registration_and_sign_in_starts_are_limited_by_default() -> None:
+    settings = Settings.from_env({})
+    assert settings.registration_rate_limit == Rate(60, 3600.0)
+    assert settings.authorize_rate_limit == Rate(30, 60.0)
+    assert (settings.oauth_unused_client_hours, settings.oauth_idle_client_days) == (24.0, 90.0)
+
+
 def test_cli_flags_win_over_environment() -> None:
     settings = Settings.from_env({"MISTRAL_MCP_HOST": "0.0.0.0", "MISTRAL_MCP_PORT": "9000"}, port=9100)
     assert settings.port == 9100
@@ -55,6 +62,10 @@ def test_every_documented_variable_is_read() -> None:
         "MISTRAL_MCP_METRICS_TOKEN": "scrape-secret",
         "MISTRAL_MCP_OAUTH_ENABLED": "false",
         "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK": "true",
+        "MISTRAL_MCP_REGISTRATION_RATE_LIMIT": "5/minute",
+        "MISTRAL_MCP_AUTHORIZE_RATE_LIMIT": "off",
+        "MISTRAL_MCP_OAUTH_UNUSED_CLIENT_HOURS": "2.5",
+        "MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS": "45",
         "MISTRAL_MCP_TOKEN_CACHE_SECONDS": "0.5",
         "MISTRAL_MCP_HOST": "0.0.0.0",
         "MISTRAL_MCP_PORT": "8080",
@@ -79,6 +90,8 @@ def test_every_documented_variable_is_read() -> None:
     assert s.token_cache_seconds == 0.5
     assert (s.header_timeout, s.body_timeout, s.keepalive_timeout) == (2.5, 20.0, 0.5)
     assert (s.max_header_bytes, s.max_connections) == (8192, 64)
+    assert (s.registration_rate_limit, s.authorize_rate_limit) == (Rate(5, 60.0), None)
+    assert (s.oauth_unused_client_hours, s.oauth_idle_client_days) == (2.5, 45.0)
 
 
 def test_repr_shows_no_secret() -> None:
@@ -116,6 +129,12 @@ def test_repr_shows_no_secret() -> None:
         ("MISTRAL_MCP_KEEPALIVE_TIMEOUT", "-1"),
         ("MISTRAL_MCP_MAX_HEADER_BYTES", "100"),
         ("MISTRAL_MCP_MAX_CONNECTIONS", "0"),
+        ("MISTRAL_MCP_REGISTRATION_RATE_LIMIT", "plenty"),
+        ("MISTRAL_MCP_AUTHORIZE_RATE_LIMIT", "5/fortnight"),
+        ("MISTRAL_MCP_OAUTH_UNUSED_CLIENT_HOURS", "nan"),
+        ("MISTRAL_MCP_OAUTH_UNUSED_CLIENT_HOURS", "0"),
+        ("MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS", "7"),
+        ("MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS", "inf"),
     ],
 )
 def test_unusable_values_are_config_errors_naming_the_variable(name: str, value: str) -> None:
