@@ -174,6 +174,9 @@ class ToolRegistry:
         self._validators = {name: Draft202012Validator(s.input_schema) for name, s in self._specs.items()}
         # Built once: listing tools is on every client's hot path and never changes at run time.
         self._listing = types.ListToolsResult(tools=[s.to_mcp() for s in self._specs.values()])
+        self._running = 0
+        self._idle = anyio.Event()
+        self._idle.set()
 
     def __iter__(self) -> Any:
         return iter(self._specs.values())
@@ -186,6 +189,19 @@ class ToolRegistry:
 
     def listing(self) -> types.ListToolsResult:
         return self._listing
+
+    @property
+    def running(self) -> int:
+        """Tool calls started and not yet returned or unwound from a cancellation."""
+        return self._running
+
+    async def wait_idle(self) -> None:
+        """Return once no tool call is running.
+
+        A caller that records a call's usage does so right after `call` returns or raises, with no
+        await in between; so at shutdown, once this returns, every cancelled call has been recorded.
+        """
+        await self._idle.wait()
 
     def input_schema(self, name: str) -> dict[str, Any] | None:
         spec = self._specs.get(name)
@@ -217,12 +233,20 @@ class ToolRegistry:
         if spec is None:
             return error_result(f"Unknown tool '{name}'. Call tools/list to see the available tools."), None
         reporter = ProgressReporter(progress) if progress is not None else None
-        async with anyio.create_task_group() as tasks:
-            if reporter is not None:
-                tasks.start_soon(reporter.keep_alive)
-            outcome = await self._run(spec, arguments, upstream, api_key, reporter)
-            tasks.cancel_scope.cancel()
-        return outcome
+        self._running += 1
+        if self._running == 1:
+            self._idle = anyio.Event()
+        try:
+            async with anyio.create_task_group() as tasks:
+                if reporter is not None:
+                    tasks.start_soon(reporter.keep_alive)
+                outcome = await self._run(spec, arguments, upstream, api_key, reporter)
+                tasks.cancel_scope.cancel()
+            return outcome
+        finally:
+            self._running -= 1
+            if self._running == 0:
+                self._idle.set()
 
     async def _run(
         self,
