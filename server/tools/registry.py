@@ -9,6 +9,7 @@ tool needs: argument validation, a deadline, keep-alive progress and the result 
 from __future__ import annotations
 
 import logging
+import math
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -159,6 +160,26 @@ def _describe(error: ValidationError) -> str:
     return f"Invalid argument '{path or 'arguments'}': {shown}."
 
 
+def _refuse_non_finite(value: Any, path: tuple[str | int, ...]) -> None:
+    """Raise for NaN or ±Infinity anywhere in `value`.
+
+    Python's JSON reader accepts these non-standard literals, JSON Schema's bounds let NaN through
+    (every comparison with it is false), and no JSON writer can send either on to Mistral.
+
+    Raises:
+        ToolArgumentError: naming where the number is.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        where = ".".join(str(p) for p in path) or "arguments"
+        raise ToolArgumentError(f"Invalid argument '{where}': {value} is not a finite number; give a real number.")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_non_finite(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_non_finite(item, (*path, index))
+
+
 def error_result(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
 
@@ -213,6 +234,7 @@ class ToolRegistry:
         """
         if not isinstance(arguments, dict):
             raise ToolArgumentError("Tool arguments must be a JSON object.")
+        _refuse_non_finite(arguments, ())
         error = best_match(self._validators[name].iter_errors(arguments))
         if error is not None:
             raise ToolArgumentError(_describe(error))
