@@ -59,6 +59,11 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
         "Longest wait (seconds) between retries, even if Retry-After asks more.",
     ),
     ("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", "1000", "Connection pool size towards Mistral."),
+    (
+        "MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES",
+        "67108864",
+        "Largest reply read from Mistral (a JSON body, or all of a stream); file downloads are windowed instead.",
+    ),
     ("MISTRAL_MCP_MAX_MCP_BODY_BYTES", "16777216", "Largest MCP request body (file uploads travel inside it)."),
     ("MISTRAL_MCP_MAX_API_BODY_BYTES", "65536", "Largest body for the sign-up and management API."),
     (
@@ -180,6 +185,7 @@ class Settings:
     upstream_max_retries: int = 2
     upstream_retry_max_wait: float = 8.0
     upstream_max_connections: int = 1000
+    upstream_max_response_bytes: int = 64 * 1024 * 1024
     max_mcp_body_bytes: int = 16 * 1024 * 1024
     max_api_body_bytes: int = 64 * 1024
     signup_rate_limit: Rate | None = DEFAULT_SIGNUP_RATE
@@ -253,6 +259,9 @@ class Settings:
             raise ConfigError(f"MISTRAL_MCP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
         keys_file = get("ENCRYPTION_KEYS_FILE", "")
+        max_connections = int(
+            _as_number("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", get("UPSTREAM_MAX_CONNECTIONS", "1000"), int, 1)
+        )
         return cls(
             host=bind_host,
             port=bind_port,
@@ -277,8 +286,14 @@ class Settings:
             upstream_retry_max_wait=float(
                 _as_number("MISTRAL_MCP_UPSTREAM_RETRY_MAX_WAIT", get("UPSTREAM_RETRY_MAX_WAIT", "8"), float, 0)
             ),
-            upstream_max_connections=int(
-                _as_number("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", get("UPSTREAM_MAX_CONNECTIONS", "1000"), int, 1)
+            upstream_max_connections=max_connections,
+            upstream_max_response_bytes=int(
+                _as_number(
+                    "MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES",
+                    get("UPSTREAM_MAX_RESPONSE_BYTES", str(64 * 1024 * 1024)),
+                    int,
+                    1024,
+                )
             ),
             max_mcp_body_bytes=int(
                 _as_number(
