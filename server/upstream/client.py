@@ -6,7 +6,8 @@ Retries (bounded, jittered exponential backoff, `Retry-After` honoured up to a c
 A read timeout is not retried: the request may have been processed (and billed).
 
 Every reply is bounded: a body is read up to MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES, a stream
-in total and per event (`sse.py`), a download by its window.
+in total and per event (`sse.py`), a download by its window. Each Mistral key has its fair
+share of the pool (`fair_share.py`), so one key cannot queue everyone else's calls.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from server.errors import UpstreamError, UpstreamRateLimited, UpstreamStreamBrok
 from server.no_cookies import NoCookies
 from server.settings import Settings
 from server.upstream.errors import from_response, parse_retry_after, reply_too_large, unexpected_reply
+from server.upstream.fair_share import ShareExhausted, UpstreamShares, tenant_of
 from server.upstream.observer import NullObserver, UpstreamObserver
 from server.upstream.sse import StreamFormatError, iter_sse_json, iter_sse_lines
 from server.upstream.transport import AiohttpTransport
@@ -86,6 +88,9 @@ class MistralClient:
         self._max_wait = settings.upstream_retry_max_wait
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
         self._max_body = settings.upstream_max_response_bytes
+        self._shares = UpstreamShares(
+            settings.upstream_key_share, wait=settings.upstream_timeout, on_wait=self._waiting_for_share
+        )
         # The pool is the transport's: httpx's own `limits` would apply only to its default transport.
         limits = httpx.Limits(max_connections=settings.upstream_max_connections, keepalive_expiry=30)
         self._http = httpx.AsyncClient(
@@ -127,6 +132,25 @@ class MistralClient:
         return self._http.build_request(
             method, path, json=json, params=clean_params or None, files=files, data=data, headers=headers
         )
+
+    def _waiting_for_share(self) -> None:
+        logger.debug("an upstream request waits for its key's share of the pool", extra={"share": self._shares.share})
+
+    @asynccontextmanager
+    async def _turn(self, api_key: str) -> AsyncIterator[None]:
+        """Hold one of this key's slots in the pool for the block.
+
+        Raises:
+            UpstreamUnavailable: the key's other requests held every slot for too long.
+        """
+        try:
+            async with self._shares.turn(tenant_of(api_key)):
+                yield
+        except ShareExhausted:
+            raise UpstreamUnavailable(
+                f"This Mistral key already has {self._shares.share} requests to Mistral in flight through this "
+                "server (its share of the connections) and none finished in time; retry once some are done."
+            ) from None
 
     async def _read_body(self, response: httpx.Response) -> bytes:
         """The whole body, decoded, read up to the size cap; the response is closed after.
@@ -228,7 +252,8 @@ class MistralClient:
             UpstreamError: Mistral could not be reached or refused the request.
         """
         request = self._build(api_key, method, path, json, params, files, data, stream=False)
-        response, body = await self._send(request, stream=False)
+        async with self._turn(api_key):
+            response, body = await self._send(request, stream=False)
         return UpstreamResponse(response.status_code, response.headers, body or b"")
 
     @asynccontextmanager
@@ -240,13 +265,14 @@ class MistralClient:
             UpstreamStreamBroken: while iterating, if the stream stops before `[DONE]`.
         """
         request = self._build(api_key, "POST", path, json, None, None, None, stream=True)
-        response, _ = await self._send(request, stream=True)
-        self._observer.stream_opened()
-        try:
-            yield _chunks(response, self._max_body)
-        finally:
-            self._observer.stream_closed()
-            await response.aclose()
+        async with self._turn(api_key):
+            response, _ = await self._send(request, stream=True)
+            self._observer.stream_opened()
+            try:
+                yield _chunks(response, self._max_body)
+            finally:
+                self._observer.stream_closed()
+                await response.aclose()
 
     async def download(self, api_key: str, path: str, *, offset: int, limit: int) -> Download:
         """GET a raw body, keeping only bytes [offset, offset + limit).
@@ -259,6 +285,10 @@ class MistralClient:
         """
         request = self._build(api_key, "GET", path, None, None, None, None, stream=False)
         request.headers["accept"] = "*/*"
+        async with self._turn(api_key):
+            return await self._download_window(request, offset, limit)
+
+    async def _download_window(self, request: httpx.Request, offset: int, limit: int) -> Download:
         response, _ = await self._send(request, stream=True)
         kept = bytearray()
         seen = 0
