@@ -29,10 +29,15 @@ def text_of(result: Any) -> str:
     return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
 
 
+@pytest.fixture(scope="module")
+def small_pool_app(app_factory: Callable[..., RunningApp]) -> RunningApp:
+    return app_factory(upstream_max_connections=4, upstream_timeout=30.0)
+
+
 async def test_a_key_filling_its_share_leaves_the_pool_to_another_key(
-    app_factory: Callable[..., RunningApp], fake_mistral: FakeMistral, log_stream: io.StringIO
+    small_pool_app: RunningApp, fake_mistral: FakeMistral, log_stream: io.StringIO
 ) -> None:
-    app = app_factory(upstream_max_connections=4, upstream_timeout=30.0)
+    app = small_pool_app
     fake_mistral.valid_keys.add(OTHER_KEY)
     busy_urls = [app.sign_up()["mcp_url"] for _ in range(2)]  # one key, two connections
     other_url = app.sign_up(OTHER_KEY)["mcp_url"]
