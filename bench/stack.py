@@ -85,6 +85,8 @@ def ours_env(workdir: Path, upstream_url: str, extra: Mapping[str, str] | None =
         # The limiters run on every call but never refuse: a benchmark sends far more than a user.
         "MISTRAL_MCP_RATE_LIMIT_PER_MINUTE": "1000000000",
         "MISTRAL_MCP_SIGNUP_RATE_LIMIT": "off",
+        # Every benchmark connection shares one key; the fair share per key would run the burst in waves.
+        "MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS_PER_KEY": "1000",
         **(extra or {}),
     }
 

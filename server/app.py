@@ -127,14 +127,23 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
                 metrics=metrics,
                 limits=limits,
             )
-            async with mcp_sessions.run(), anyio.create_task_group() as tasks:
+            async with anyio.create_task_group() as tasks:
                 tasks.start_soon(usage.run)
                 if oauth is not None:
                     tasks.start_soon(OAuthSweeper.for_settings(oauth.repo, settings).run)
-                logger.info("mistral-mcp ready", extra={"public_url": settings.public_url})
                 try:
-                    yield {"services": services}
+                    async with mcp_sessions.run():
+                        logger.info("mistral-mcp ready", extra={"public_url": settings.public_url})
+                        yield {"services": services}
                 finally:
+                    # Calls that outlived uvicorn's grace were cancelled: its own request tasks just
+                    # before this, the SDK's (handshake and streamed calls) on leaving `run()` above.
+                    # Each records its usage (as cancelled) as it unwinds, in a few event-loop turns; the
+                    # last flush comes after. The bound keeps a stuck call from holding the process up.
+                    with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+                        await registry.wait_idle()
+                    if registry.running:
+                        logger.warning("usage of %d tool call(s) still unwinding is lost", registry.running)
                     tasks.cancel_scope.cancel()
                     with anyio.CancelScope(shield=True):
                         await usage.flush()

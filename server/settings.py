@@ -64,6 +64,16 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
         "Longest wait (seconds) between retries, even if Retry-After asks more.",
     ),
     ("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", "1000", "Connection pool size towards Mistral."),
+    (
+        "MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS_PER_KEY",
+        "MAX_CONNECTIONS/4",
+        "Requests to Mistral in flight at once per Mistral key (its share of the pool; more wait their turn).",
+    ),
+    (
+        "MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES",
+        "67108864",
+        "Largest reply read from Mistral (a JSON body, or all of a stream); file downloads are windowed instead.",
+    ),
     ("MISTRAL_MCP_MAX_MCP_BODY_BYTES", "16777216", "Largest MCP request body (file uploads travel inside it)."),
     ("MISTRAL_MCP_MAX_API_BODY_BYTES", "65536", "Largest body for the sign-up and management API."),
     (
@@ -174,6 +184,18 @@ def _as_number(name: str, value: str, kind: type[int] | type[float], minimum: fl
     return number
 
 
+def _key_share(value: str, max_connections: int) -> int | None:
+    if not value:
+        return None
+    share = int(_as_number("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS_PER_KEY", value, int, 1))
+    if share > max_connections:
+        raise ConfigError(
+            f"MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS_PER_KEY must be at most MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS "
+            f"({max_connections}), got {value!r}"
+        )
+    return share
+
+
 def _read_secret(name: str, path: str) -> str:
     if not path:
         return ""
@@ -231,6 +253,8 @@ class Settings:
     upstream_max_retries: int = 2
     upstream_retry_max_wait: float = 8.0
     upstream_max_connections: int = 1000
+    upstream_max_connections_per_key: int | None = None  # None: a quarter of the pool
+    upstream_max_response_bytes: int = 64 * 1024 * 1024
     max_mcp_body_bytes: int = 16 * 1024 * 1024
     max_api_body_bytes: int = 64 * 1024
     signup_rate_limit: Rate | None = DEFAULT_SIGNUP_RATE
@@ -267,6 +291,13 @@ class Settings:
                 value = "***" if value else ""
             shown.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(shown)})"
+
+    @property
+    def upstream_key_share(self) -> int:
+        """Requests to Mistral one key may have in flight at once in this process."""
+        if self.upstream_max_connections_per_key is not None:
+            return self.upstream_max_connections_per_key
+        return max(1, self.upstream_max_connections // 4)
 
     @property
     def sqlite_default_url(self) -> str:
@@ -313,6 +344,9 @@ class Settings:
             raise ConfigError(f"MISTRAL_MCP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
         keys_file = get("ENCRYPTION_KEYS_FILE", "")
+        max_connections = int(
+            _as_number("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", get("UPSTREAM_MAX_CONNECTIONS", "1000"), int, 1)
+        )
         return cls(
             host=bind_host,
             port=bind_port,
@@ -337,8 +371,15 @@ class Settings:
             upstream_retry_max_wait=float(
                 _as_number("MISTRAL_MCP_UPSTREAM_RETRY_MAX_WAIT", get("UPSTREAM_RETRY_MAX_WAIT", "8"), float, 0)
             ),
-            upstream_max_connections=int(
-                _as_number("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", get("UPSTREAM_MAX_CONNECTIONS", "1000"), int, 1)
+            upstream_max_connections=max_connections,
+            upstream_max_connections_per_key=_key_share(get("UPSTREAM_MAX_CONNECTIONS_PER_KEY", ""), max_connections),
+            upstream_max_response_bytes=int(
+                _as_number(
+                    "MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES",
+                    get("UPSTREAM_MAX_RESPONSE_BYTES", str(64 * 1024 * 1024)),
+                    int,
+                    1024,
+                )
             ),
             max_mcp_body_bytes=int(
                 _as_number(

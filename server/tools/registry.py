@@ -9,6 +9,7 @@ tool needs: argument validation, a deadline, keep-alive progress and the result 
 from __future__ import annotations
 
 import logging
+import math
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -159,6 +160,26 @@ def _describe(error: ValidationError) -> str:
     return f"Invalid argument '{path or 'arguments'}': {shown}."
 
 
+def _refuse_non_finite(value: Any, path: tuple[str | int, ...]) -> None:
+    """Raise for NaN or ±Infinity anywhere in `value`.
+
+    Python's JSON reader accepts these non-standard literals, JSON Schema's bounds let NaN through
+    (every comparison with it is false), and no JSON writer can send either on to Mistral.
+
+    Raises:
+        ToolArgumentError: naming where the number is.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        where = ".".join(str(p) for p in path) or "arguments"
+        raise ToolArgumentError(f"Invalid argument '{where}': {value} is not a finite number; give a real number.")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_non_finite(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_non_finite(item, (*path, index))
+
+
 def error_result(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
 
@@ -174,6 +195,9 @@ class ToolRegistry:
         self._validators = {name: Draft202012Validator(s.input_schema) for name, s in self._specs.items()}
         # Built once: listing tools is on every client's hot path and never changes at run time.
         self._listing = types.ListToolsResult(tools=[s.to_mcp() for s in self._specs.values()])
+        self._running = 0
+        self._idle = anyio.Event()
+        self._idle.set()
 
     def __iter__(self) -> Any:
         return iter(self._specs.values())
@@ -187,6 +211,19 @@ class ToolRegistry:
     def listing(self) -> types.ListToolsResult:
         return self._listing
 
+    @property
+    def running(self) -> int:
+        """Tool calls started and not yet returned or unwound from a cancellation."""
+        return self._running
+
+    async def wait_idle(self) -> None:
+        """Return once no tool call is running.
+
+        A caller that records a call's usage does so right after `call` returns or raises, with no
+        await in between; so at shutdown, once this returns, every cancelled call has been recorded.
+        """
+        await self._idle.wait()
+
     def input_schema(self, name: str) -> dict[str, Any] | None:
         spec = self._specs.get(name)
         return spec.input_schema if spec else None
@@ -197,6 +234,7 @@ class ToolRegistry:
         """
         if not isinstance(arguments, dict):
             raise ToolArgumentError("Tool arguments must be a JSON object.")
+        _refuse_non_finite(arguments, ())
         error = best_match(self._validators[name].iter_errors(arguments))
         if error is not None:
             raise ToolArgumentError(_describe(error))
@@ -217,12 +255,20 @@ class ToolRegistry:
         if spec is None:
             return error_result(f"Unknown tool '{name}'. Call tools/list to see the available tools."), None
         reporter = ProgressReporter(progress) if progress is not None else None
-        async with anyio.create_task_group() as tasks:
-            if reporter is not None:
-                tasks.start_soon(reporter.keep_alive)
-            outcome = await self._run(spec, arguments, upstream, api_key, reporter)
-            tasks.cancel_scope.cancel()
-        return outcome
+        self._running += 1
+        if self._running == 1:
+            self._idle = anyio.Event()
+        try:
+            async with anyio.create_task_group() as tasks:
+                if reporter is not None:
+                    tasks.start_soon(reporter.keep_alive)
+                outcome = await self._run(spec, arguments, upstream, api_key, reporter)
+                tasks.cancel_scope.cancel()
+            return outcome
+        finally:
+            self._running -= 1
+            if self._running == 0:
+                self._idle.set()
 
     async def _run(
         self,

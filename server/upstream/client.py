@@ -4,6 +4,10 @@
 Retries (bounded, jittered exponential backoff, `Retry-After` honoured up to a cap) apply to
 429/502/503/504 and to failures to connect, where Mistral cannot have acted on the request.
 A read timeout is not retried: the request may have been processed (and billed).
+
+Every reply is bounded: a body is read up to MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES, a stream
+in total and per event (`sse.py`), a download by its window. Each Mistral key has its fair
+share of the pool (`fair_share.py`), so one key cannot queue everyone else's calls.
 """
 
 from __future__ import annotations
@@ -24,15 +28,18 @@ from server import __version__
 from server.errors import UpstreamError, UpstreamRateLimited, UpstreamStreamBroken, UpstreamUnavailable
 from server.no_cookies import NoCookies
 from server.settings import Settings
-from server.upstream.errors import from_response, parse_retry_after
+from server.upstream.errors import from_response, parse_retry_after, reply_too_large, unexpected_reply
+from server.upstream.fair_share import ShareExhausted, UpstreamShares, tenant_of
 from server.upstream.observer import NullObserver, UpstreamObserver
-from server.upstream.sse import StreamFormatError, iter_sse_json
+from server.upstream.sse import StreamFormatError, iter_sse_json, iter_sse_lines
 from server.upstream.transport import AiohttpTransport
 
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _BACKOFF_BASE = 0.5
+# Headers that describe the body as it came over the wire, not the decoded bytes kept of it.
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 FileField = tuple[str, bytes, str]
 
@@ -54,7 +61,17 @@ class UpstreamResponse:
     content: bytes
 
     def json(self) -> Any:
-        return jsonlib.loads(self.content) if self.content else None
+        """The body as JSON (None when empty).
+
+        Raises:
+            UpstreamUnexpectedReply: the body is not JSON (an HTML page from a proxy, say).
+        """
+        if not self.content:
+            return None
+        try:
+            return jsonlib.loads(self.content)
+        except ValueError:
+            raise unexpected_reply(self.status, self.headers.get("content-type"), "JSON") from None
 
 
 class MistralClient:
@@ -70,6 +87,10 @@ class MistralClient:
         self._max_retries = settings.upstream_max_retries
         self._max_wait = settings.upstream_retry_max_wait
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._max_body = settings.upstream_max_response_bytes
+        self._shares = UpstreamShares(
+            settings.upstream_key_share, wait=settings.upstream_timeout, on_wait=self._waiting_for_share
+        )
         # The pool is the transport's: httpx's own `limits` would apply only to its default transport.
         limits = httpx.Limits(max_connections=settings.upstream_max_connections, keepalive_expiry=30)
         self._http = httpx.AsyncClient(
@@ -112,19 +133,62 @@ class MistralClient:
             method, path, json=json, params=clean_params or None, files=files, data=data, headers=headers
         )
 
-    async def _attempt(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
-        """One try, reported to the observer whether or not an answer came."""
+    def _waiting_for_share(self) -> None:
+        logger.debug("an upstream request waits for its key's share of the pool", extra={"share": self._shares.share})
+
+    @asynccontextmanager
+    async def _turn(self, api_key: str) -> AsyncIterator[None]:
+        """Hold one of this key's slots in the pool for the block.
+
+        Raises:
+            UpstreamUnavailable: the key's other requests held every slot for too long.
+        """
+        try:
+            async with self._shares.turn(tenant_of(api_key)):
+                yield
+        except ShareExhausted:
+            raise UpstreamUnavailable(
+                f"This Mistral key already has {self._shares.share} requests to Mistral in flight through this "
+                "server (its share of the connections) and none finished in time; retry once some are done."
+            ) from None
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        """The whole body, decoded, read up to the size cap; the response is closed after.
+
+        Raises:
+            UpstreamReplyTooLarge: past the cap (announced by Content-Length, or as it arrives).
+        """
+        try:
+            declared = response.headers.get("content-length", "")
+            if not response.headers.get("content-encoding") and declared.isdigit() and int(declared) > self._max_body:
+                raise reply_too_large(self._max_body)
+            body = bytearray()
+            async for piece in response.aiter_bytes():
+                body += piece
+                if len(body) > self._max_body:
+                    raise reply_too_large(self._max_body)
+            return bytes(body)
+        finally:
+            await response.aclose()
+
+    async def _attempt(self, request: httpx.Request, *, stream: bool) -> tuple[httpx.Response, bytes | None]:
+        """One try, reported to the observer whether or not an answer came.
+
+        Returns the response and its body; a successful `stream` comes back open, without a body.
+        """
         started = time.perf_counter()
         status: int | None = None
         try:
-            response = await self._http.send(request, stream=stream)
+            response = await self._http.send(request, stream=True)
             status = response.status_code
-            return response
+            if stream and status < 300:
+                return response, None
+            return response, await self._read_body(response)
         finally:
             self._observer.response(request.method, request.url.path, status, time.perf_counter() - started)
 
-    async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
-        """Send with retries; returns a 2xx response (open, when `stream`).
+    async def _send(self, request: httpx.Request, *, stream: bool) -> tuple[httpx.Response, bytes | None]:
+        """Send with retries; returns a 2xx response and its body (open and without one, when `stream`).
 
         Raises:
             UpstreamError: the final failure, mapped for people.
@@ -133,7 +197,7 @@ class MistralClient:
         while True:
             attempt += 1
             try:
-                response = await self._attempt(request, stream=stream)
+                response, body = await self._attempt(request, stream=stream)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 wait = self._backoff(attempt, None)
                 if wait is None:
@@ -151,11 +215,11 @@ class MistralClient:
             except httpx.HTTPError as exc:
                 raise UpstreamUnavailable(f"The connection to Mistral failed ({type(exc).__name__}).") from None
 
+            if response.status_code < 300:
+                return response, body
             if response.status_code < 400:
-                return response
-            if stream:
-                await response.aread()
-                await response.aclose()
+                # Redirects are never followed: the request carries the caller's key.
+                raise unexpected_reply(response.status_code, response.headers.get("content-type"), "an answer")
             if response.status_code in RETRY_STATUSES:
                 wait = self._backoff(attempt, parse_retry_after(response.headers.get("retry-after")))
                 if wait is not None:
@@ -169,7 +233,7 @@ class MistralClient:
                     self._observer.retry(request.method, request.url.path, str(response.status_code))
                     await anyio.sleep(wait)
                     continue
-            raise from_response(response)
+            raise from_response(_with_body(response, body or b""))
 
     async def request(
         self,
@@ -188,8 +252,9 @@ class MistralClient:
             UpstreamError: Mistral could not be reached or refused the request.
         """
         request = self._build(api_key, method, path, json, params, files, data, stream=False)
-        response = await self._send(request, stream=False)
-        return UpstreamResponse(response.status_code, response.headers, response.content)
+        async with self._turn(api_key):
+            response, body = await self._send(request, stream=False)
+        return UpstreamResponse(response.status_code, response.headers, body or b"")
 
     @asynccontextmanager
     async def stream(self, api_key: str, path: str, *, json: Any) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
@@ -200,13 +265,14 @@ class MistralClient:
             UpstreamStreamBroken: while iterating, if the stream stops before `[DONE]`.
         """
         request = self._build(api_key, "POST", path, json, None, None, None, stream=True)
-        response = await self._send(request, stream=True)
-        self._observer.stream_opened()
-        try:
-            yield _chunks(response)
-        finally:
-            self._observer.stream_closed()
-            await response.aclose()
+        async with self._turn(api_key):
+            response, _ = await self._send(request, stream=True)
+            self._observer.stream_opened()
+            try:
+                yield _chunks(response, self._max_body)
+            finally:
+                self._observer.stream_closed()
+                await response.aclose()
 
     async def download(self, api_key: str, path: str, *, offset: int, limit: int) -> Download:
         """GET a raw body, keeping only bytes [offset, offset + limit).
@@ -219,7 +285,11 @@ class MistralClient:
         """
         request = self._build(api_key, "GET", path, None, None, None, None, stream=False)
         request.headers["accept"] = "*/*"
-        response = await self._send(request, stream=True)
+        async with self._turn(api_key):
+            return await self._download_window(request, offset, limit)
+
+    async def _download_window(self, request: httpx.Request, offset: int, limit: int) -> Download:
+        response, _ = await self._send(request, stream=True)
         kept = bytearray()
         seen = 0
         complete = True
@@ -250,9 +320,17 @@ class MistralClient:
         await self.request(api_key, "GET", "/v1/models")
 
 
-async def _chunks(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
+    """A closed response holding `body` (already decoded), for the error mapping to read."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+    return httpx.Response(
+        response.status_code, headers=headers, content=body, request=response.request, extensions=response.extensions
+    )
+
+
+async def _chunks(response: httpx.Response, max_total: int) -> AsyncIterator[dict[str, Any]]:
     try:
-        async for chunk in iter_sse_json(response.aiter_lines()):
+        async for chunk in iter_sse_json(iter_sse_lines(response.aiter_bytes(), max_total=max_total)):
             yield chunk
     except StreamFormatError as exc:
         raise UpstreamStreamBroken(f"Mistral's reply stream broke off: {exc}.") from None

@@ -1,4 +1,11 @@
-"""Turn a Mistral error response into the `UpstreamError` a person can act on."""
+"""Turn a Mistral error response into the `UpstreamError` a person can act on.
+
+Two kinds extend the tree of `server.errors` here, raised only by the upstream client:
+
+    UpstreamError
+    ├── UpstreamUnexpectedReply  a redirect, or a body that is not what the endpoint sends
+    └── UpstreamReplyTooLarge    a reply past MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES
+"""
 
 from __future__ import annotations
 
@@ -19,6 +26,41 @@ from server.security.redaction import without
 from server.security.tokens import bearer_credential
 
 _MAX_DETAIL = 600
+_MAX_CONTENT_TYPE = 80
+
+
+class UpstreamUnexpectedReply(UpstreamError):
+    """Mistral's side answered with something the API never sends on purpose: usually a proxy,
+    captive portal or load balancer in between, sometimes a change at Mistral."""
+
+
+class UpstreamReplyTooLarge(UpstreamError):
+    """The reply was larger than this server reads into memory; nothing of it is used."""
+
+
+def unexpected_reply(status: int, content_type: str | None, expected: str) -> UpstreamUnexpectedReply:
+    media_type = (content_type or "").split(";")[0].strip()[:_MAX_CONTENT_TYPE] or "no content type"
+    return UpstreamUnexpectedReply(
+        f"Mistral sent an unexpected reply (HTTP {status}, {media_type}) where {expected} was expected: "
+        "something between this server and Mistral (a proxy or gateway) may be answering instead. "
+        "Try again shortly; if it keeps happening, tell the operator of this MCP server.",
+        status=status,
+    )
+
+
+def reply_too_large(limit: int) -> UpstreamReplyTooLarge:
+    return UpstreamReplyTooLarge(
+        f"Mistral's reply was larger than the {_size(limit)} this server reads from one reply. Ask for less "
+        "per call: a smaller page_size, fewer inputs or pages, no embedded images; read files in windows."
+    )
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):g} MiB"
+    if count >= 1024:
+        return f"{count / 1024:g} KiB"
+    return f"{count} bytes"
 
 
 def _validation_detail(items: list[Any]) -> str:

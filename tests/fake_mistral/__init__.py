@@ -7,7 +7,7 @@
 
 Request shapes and validation follow the public OpenAPI documents (current and
 legacy); see ``schemas.py``. Fault injection: ``fail_next``, ``stall_next``,
-``cut_stream_after``. Test helpers: ``add_file``, ``add_agent``, ``set_job_status``,
+``hold_next``/``release_held``, ``cut_stream_after``. Test helpers: ``add_file``, ``add_agent``, ``set_job_status``,
 ``complete_job``, ``set_batch_status``.
 """
 

@@ -3,6 +3,7 @@
 Order for every HTTP request:
 1. read the whole body and record the request (even if it is rejected later);
 2. ``stall_next``: sleep before anything is sent (stops early if the client leaves);
+   ``hold_next``: wait the same way, until the test calls ``release_held``;
 3. ``fail_next``: answer the injected status (after its own ``delay``);
 4. check ``Authorization: Bearer <key>`` against ``valid_keys`` (401 otherwise);
 5. route; unknown paths get 404 and wrong methods 405, FastAPI-style.
@@ -11,6 +12,7 @@ Order for every HTTP request:
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -131,8 +133,29 @@ async def _sleep_unless_disconnected(seconds: float, receive: Receive) -> bool:
     return False
 
 
+async def _wait_unless_disconnected(released: threading.Event, receive: Receive) -> bool:
+    """Wait for `released` (set from the test's thread, so polled); return True if the client left first."""
+    gone = False
+    async with anyio.create_task_group() as tasks:
+
+        async def watch() -> None:
+            nonlocal gone
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone = True
+            tasks.cancel_scope.cancel()
+
+        tasks.start_soon(watch)
+        while not released.is_set():
+            await anyio.sleep(0.01)
+        tasks.cancel_scope.cancel()
+    return gone
+
+
 def _fault_response(fault: Fault) -> Response:
     headers = {"retry-after": fault.retry_after} if fault.retry_after is not None else None
+    if fault.headers:
+        headers = {**(headers or {}), **fault.headers}
     body = default_error_body(fault.status) if fault.body is None else fault.body
     return raw_response(fault.status, body, headers)
 
@@ -171,6 +194,17 @@ class GatewayMiddleware:
             with self.state.lock:
                 self.state.hung_up.append(path)
             return
+        released = self.state.take_hold(path, record.api_key)
+        if released is not None:
+            self.state.holding(+1)
+            try:
+                gone = await _wait_unless_disconnected(released, receive)
+            finally:
+                self.state.holding(-1)
+            if gone:
+                with self.state.lock:
+                    self.state.hung_up.append(path)
+                return
         fault = self.state.take_fault(path)
         if fault is not None:
             if fault.delay and await _sleep_unless_disconnected(fault.delay, receive):

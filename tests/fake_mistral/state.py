@@ -56,6 +56,14 @@ class Fault:
     retry_after: str | None = None
     body: Any = None
     delay: float = 0.0
+    headers: dict[str, str] | None = None  # more response headers (a redirect's Location, a content type)
+
+
+@dataclass
+class _Hold:
+    path: str
+    api_key: str | None
+    remaining: int
 
 
 @dataclass
@@ -124,6 +132,10 @@ class FakeMistral:
         self._faults: list[Fault] = []
         self._stalls: list[_OneShot] = []
         self._stream_cuts: list[_OneShot] = []
+        self._holds: list[_Hold] = []
+        self._released = threading.Event()
+        self.held = 0  # requests waiting in a hold right now
+        self.most_held = 0  # the most that ever waited at once since the last reset
         self.reset()
 
     # --- lifecycle ---------------------------------------------------------------
@@ -155,6 +167,11 @@ class FakeMistral:
             self._faults = []
             self._stalls = []
             self._stream_cuts = []
+            self._holds = []
+            self._released.set()  # frees requests a previous test left held
+            self._released = threading.Event()
+            self.held = 0
+            self.most_held = 0
 
     # --- recording ---------------------------------------------------------------
 
@@ -182,15 +199,47 @@ class FakeMistral:
         retry_after: str | None = None,
         body: Any = None,
         delay: float = 0.0,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        """The next ``times`` requests to ``path`` (or ``"*"``) answer ``status``."""
+        """The next ``times`` requests to ``path`` (or ``"*"``) answer ``status`` (with ``headers``, if given).
+
+        A ``str``/``bytes`` body is sent verbatim (``raw_response``): with ``status=200`` that is a
+        success whose body is not JSON, as a proxy's HTML page would be.
+        """
         with self.lock:
-            self._faults.append(Fault(path, status, times, retry_after, body, delay))
+            self._faults.append(Fault(path, status, times, retry_after, body, delay, headers))
 
     def stall_next(self, path: str, seconds: float) -> None:
         """The next request to ``path`` (or ``"*"``) waits ``seconds`` before its headers."""
         with self.lock:
             self._stalls.append(_OneShot(path, seconds))
+
+    def hold_next(self, path: str, *, times: int = 1, api_key: str | None = None) -> None:
+        """The next ``times`` requests to ``path`` (or ``"*"``), made with ``api_key`` if given, wait
+        before their headers until ``release_held()`` (or until their caller leaves)."""
+        with self.lock:
+            self._holds.append(_Hold(path, api_key, times))
+
+    def release_held(self) -> None:
+        """Let every held request (and any later one that matches a hold) go on."""
+        with self.lock:
+            self._released.set()
+
+    def take_hold(self, path: str, api_key: str | None) -> threading.Event | None:
+        """The event a request must wait for, when a hold matches it."""
+        with self.lock:
+            for hold in self._holds:
+                if _matches(hold.path, path) and hold.api_key in {None, api_key}:
+                    hold.remaining -= 1
+                    if hold.remaining <= 0:
+                        self._holds.remove(hold)
+                    return self._released
+        return None
+
+    def holding(self, delta: int) -> None:
+        with self.lock:
+            self.held += delta
+            self.most_held = max(self.most_held, self.held)
 
     def cut_stream_after(self, path: str, chunks: int) -> None:
         """The next streamed response on ``path`` drops the connection after ``chunks`` events."""

@@ -44,6 +44,8 @@ def test_every_documented_variable_is_read() -> None:
         "MISTRAL_MCP_UPSTREAM_MAX_RETRIES": "0",
         "MISTRAL_MCP_UPSTREAM_RETRY_MAX_WAIT": "2",
         "MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS": "50",
+        "MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS_PER_KEY": "5",
+        "MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES": "1048576",
         "MISTRAL_MCP_MAX_MCP_BODY_BYTES": "2048",
         "MISTRAL_MCP_MAX_API_BODY_BYTES": "4096",
         "MISTRAL_MCP_SIGNUP_RATE_LIMIT": "5/hour",
@@ -81,6 +83,7 @@ def test_every_documented_variable_is_read() -> None:
     assert s.upstream_url == "http://fake:1"
     assert (s.upstream_timeout, s.upstream_connect_timeout, s.upstream_max_retries) == (3.5, 1.0, 0)
     assert (s.upstream_retry_max_wait, s.upstream_max_connections) == (2.0, 50)
+    assert (s.upstream_key_share, s.upstream_max_response_bytes) == (5, 1048576)
     assert (s.max_mcp_body_bytes, s.max_api_body_bytes) == (2048, 4096)
     assert (s.log_level, s.log_format, s.auto_migrate) == ("DEBUG", "text", False)
     assert (s.host, s.port) == ("0.0.0.0", 8080)
@@ -135,11 +138,21 @@ def test_repr_shows_no_secret() -> None:
         ("MISTRAL_MCP_OAUTH_UNUSED_CLIENT_HOURS", "0"),
         ("MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS", "7"),
         ("MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS", "inf"),
+        ("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS_PER_KEY", "0"),
+        ("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS_PER_KEY", "1001"),  # more than the whole pool
+        ("MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES", "100"),
     ],
 )
 def test_unusable_values_are_config_errors_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+def test_one_key_gets_a_quarter_of_the_upstream_pool_unless_told_otherwise() -> None:
+    assert Settings.from_env({}).upstream_key_share == 250
+    assert Settings.from_env({"MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS": "40"}).upstream_key_share == 10
+    assert Settings.from_env({"MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS": "2"}).upstream_key_share == 1
+    assert Settings(upstream_max_connections=8).upstream_key_share == 2
 
 
 def test_database_url_can_come_from_a_secret_file(tmp_path: Path) -> None:
