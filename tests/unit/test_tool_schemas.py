@@ -4,6 +4,8 @@ For each tool we name the operations it calls; every argument must then be a fie
 request body, a documented query or path parameter, a renamed field (`RENAMED`), or a
 tool-only convenience (`TOOL_ONLY`) that never reaches Mistral as such. Types, enum values
 and ranges must fit inside what Mistral accepts, so nothing we send is something it rejects.
+The reference's facts come from its committed digest (`server/reference`, built from
+`../shared/ref` and checked against it by `.ci/run`), so this runs from a fresh clone.
 """
 
 from __future__ import annotations
@@ -15,15 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from jsonschema import Draft202012Validator
 
+from server.reference import CURRENT, LEGACY, Document, Reference, load
 from server.tools import build_registry
 from server.tools.registry import ToolSpec
 
-REF = Path(__file__).parents[2].parent / "shared" / "ref"
-CURRENT = "mistral-openapi.yaml"
-LEGACY = "mistral-openapi-legacy.yaml"  # the only one that still documents fine-tuning jobs
 Schema = dict[str, Any]
 
 
@@ -32,7 +31,7 @@ class Mapping:
     """How one tool reaches Mistral."""
 
     operations: tuple[tuple[str, str], ...]  # (method, path) in the document
-    document: str = CURRENT
+    document: str = CURRENT  # LEGACY: the only document that still describes fine-tuning jobs
     tool_only: frozenset[str] = frozenset()  # arguments the tool consumes itself (why: see TOOLS)
     renamed: dict[str, str] = field(default_factory=dict)  # tool location -> Mistral body location
     filled: frozenset[str] = frozenset()  # required Mistral fields the tool fills in itself (defaults)
@@ -105,12 +104,8 @@ TOOLS: dict[str, Mapping] = {
 
 
 @functools.cache
-def document(name: str) -> Schema:
-    path = REF / name
-    if not path.exists():
-        pytest.fail(f"Mistral's API reference is missing: expected {path} (shared/ beside the repository)")
-    loaded: Schema = yaml.safe_load(path.read_text())
-    return loaded
+def reference() -> Reference:
+    return load()
 
 
 @functools.cache
@@ -121,15 +116,9 @@ def registry_specs() -> dict[str, ToolSpec]:
 # --- reading the reference ---------------------------------------------------------------
 
 
-def resolve(doc: Schema, schema: Schema) -> Schema:
-    while "$ref" in schema:
-        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-    return schema
-
-
-def arms(doc: Schema | None, schema: Schema) -> list[Schema]:
+def arms(doc: Document | None, schema: Schema) -> list[Schema]:
     """The alternatives a schema allows, `$ref`s resolved, unions flattened, `null` dropped."""
-    schema = resolve(doc, schema) if doc is not None else schema
+    schema = doc.resolve(schema) if doc is not None else schema
     for key in ("anyOf", "oneOf"):
         if key in schema:
             return [arm for option in schema[key] for arm in arms(doc, option)]
@@ -158,21 +147,17 @@ def accepts(schema: Schema, value: Any) -> bool:
 
 @dataclass
 class Operation:
-    doc: Schema
+    doc: Document
     body: Schema | None
     params: dict[str, Schema]
 
 
 def operation(mapping: Mapping, method: str, path: str) -> Operation:
-    doc = document(mapping.document)
-    spec = doc["paths"].get(path, {}).get(method.lower())
-    assert spec is not None, f"{method} {path} is not in {mapping.document}"
-    content = (spec.get("requestBody") or {}).get("content", {})
-    body = next((resolve(doc, c["schema"]) for c in content.values()), None)
-    params = {}
-    for param in spec.get("parameters", []):
-        schema = param.get("schema") or next(iter(param.get("content", {}).values()))["schema"]
-        params[param["name"]] = schema
+    doc = reference().documents[mapping.document]
+    spec = doc.find(method, path)
+    assert spec is not None, f"{method} {path} is not in {doc.source}"
+    body = next((doc.resolve(schema) for schema in spec.body.values()), None)
+    params = {name: param.schema for name, param in spec.parameters.items()}
     return Operation(doc, body, params)
 
 
@@ -184,7 +169,7 @@ def body_location(op: Operation, location: str) -> Schema | None:
     for part in location.split("."):
         name, into_items = (part[:-2], True) if part.endswith("[]") else (part, False)
         found = [
-            resolve(op.doc, arm["properties"][name])
+            op.doc.resolve(arm["properties"][name])
             for schema in current
             for arm in arms(op.doc, schema)
             if name in arm.get("properties", {})
@@ -206,16 +191,7 @@ def tool_location(schema: Schema, location: str) -> Schema:
 # --- comparing ----------------------------------------------------------------------------------
 
 
-def _numbers(schema: Schema) -> Schema:
-    # PyYAML reads YAML 1.1, where a bound written like 1e-08 is a string.
-    return {k: float(v) if isinstance(v, str) and k in _BOUND_KEYS else v for k, v in schema.items()}
-
-
-_BOUND_KEYS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
-
-
 def _bounds(tool: Schema, api: Schema, where: str) -> Iterator[str]:
-    api = _numbers(api)
     low, high = tool.get("minimum"), tool.get("maximum")
     low_x, high_x = tool.get("exclusiveMinimum"), tool.get("exclusiveMaximum")
     if "minimum" in api and not (
@@ -235,7 +211,7 @@ def _bounds(tool: Schema, api: Schema, where: str) -> Iterator[str]:
             yield f"{where}: Mistral's {key} is {api[key]}, the tool's is {tool.get(key)}"
 
 
-def compatible(tool: Schema, api: Schema, doc: Schema, where: str) -> Iterator[str]:
+def compatible(tool: Schema, api: Schema, doc: Document, where: str) -> Iterator[str]:
     """Problems that would let the tool send something `api` rejects."""
     api_arms = arms(doc, api)
     if not api_arms or any(type_of(a) is None and "properties" not in a for a in api_arms):
@@ -265,7 +241,7 @@ def compatible(tool: Schema, api: Schema, doc: Schema, where: str) -> Iterator[s
             yield from _properties(arm, fits, doc, where)
 
 
-def _properties(tool: Schema, api_objects: list[Schema], doc: Schema, where: str) -> Iterator[str]:
+def _properties(tool: Schema, api_objects: list[Schema], doc: Document, where: str) -> Iterator[str]:
     if any("properties" not in a for a in api_objects):
         return  # a free-form object (metadata, a JSON schema, a batch request body)
     for name, schema in tool.get("properties", {}).items():
