@@ -24,11 +24,11 @@ from server.errors import ApiError
 from server.limits import build_limits
 from server.oauth.client_metadata import ClientMetadataFetcher
 from server.oauth.provider import OAuthProvider
-from server.oauth.routes import oauth_routes
-from server.observability import endpoint as metrics_endpoint
+from server.web.oauth_routes import oauth_routes
+from server.web import metrics as metrics_endpoint
 from server.observability.metrics import Metrics
 from server.observability.middleware import HttpMetricsMiddleware
-from server.security.keyring_source import load_keyring
+from server.keys.source import load_keyring
 from server.services import Services
 from server.settings import Settings
 from server.tools import build_registry
@@ -40,14 +40,14 @@ from server.transport.sessions import McpSessions
 from server.upstream.client import MistralClient
 from server.usage import UsageRecorder
 from server.web import api, health, manage, pages
-from server.web.access_log import AccessLogMiddleware
-from server.web.responses import (
+from server.http.access_log import AccessLogMiddleware
+from server.http.responses import (
     api_error_handler,
     database_error_handler,
     http_exception_handler,
     internal_error_handler,
 )
-from server.web.security_headers import SecurityHeadersMiddleware
+from server.http.security_headers import SecurityHeadersMiddleware
 from storage.database import create_engine
 from storage.migrate import upgrade
 from storage.oauth_repository import OAuthRepository

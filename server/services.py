@@ -14,7 +14,7 @@ from server.connections import ConnectionService
 from server.limits import CallLimits, Limits
 from server.oauth.provider import OAuthProvider
 from server.observability.metrics import Metrics
-from server.security.rate_limit import AttemptLimiter, Unlimited
+from server.limits.attempts import AttemptLimiter, Unlimited
 from server.settings import Settings
 from server.tools.registry import ToolRegistry
 from server.transport.sessions import McpSessions

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from server.errors import ConfigError
-from server.security.rate_limit import DEFAULT_SIGNUP_RATE, Rate, parse_rate
+from server.limits.attempts import DEFAULT_SIGNUP_RATE, Rate, parse_rate
 
 ENV_PREFIX = "MISTRAL_MCP_"
 

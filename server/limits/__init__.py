@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from server.limits.calls import CallLimits, Refusal
 from server.limits.concurrency import MemoryConcurrency
 from server.limits.redis_store import RedisLimits
-from server.security.rate_limit import AttemptLimiter, Rate, SlidingWindowLimiter, Unlimited
+from server.limits.attempts import AttemptLimiter, Rate, SlidingWindowLimiter, Unlimited
 from server.settings import Settings, mask_url_password
 from server.tools.registry import DEADLINE_GRACE, TOOL_DEADLINE
 

@@ -15,12 +15,12 @@ from starlette.types import Receive, Scope, Send
 
 from server.connections import AuthenticatedConnection
 from server.errors import CryptoError
-from server.oauth.routes import resource_metadata_url
+from server.web.oauth_routes import resource_metadata_url
 from server.security.tokens import bearer_credential
 from server.services import Services
 from server.transport.json_errors import json_errors
 from server.transport.mcp_server import CONNECTION_SCOPE_KEY
-from server.web.responses import error_response, unauthorized
+from server.http.responses import error_response, unauthorized
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import pytest
 from server.limits.calls import CallLimits, Refusal
 from server.limits.concurrency import MemoryConcurrency
 from server.limits.redis_store import RedisLimits
-from server.security.rate_limit import Rate, SlidingWindowLimiter, Unlimited
+from server.limits.attempts import Rate, SlidingWindowLimiter, Unlimited
 
 pytestmark = pytest.mark.anyio
 

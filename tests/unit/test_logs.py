@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from server.logs import configure_logging
-from server.web.access_log import loggable_path
+from server.http.access_log import loggable_path
 
 TOKEN = "mmcp_" + "Q" * 43
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from server.errors import ConfigError
-from server.security.rate_limit import Rate
+from server.limits.attempts import Rate
 from server.settings import SETTINGS_DOC, Settings, mask_url_password
 
 

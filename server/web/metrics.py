@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from server.services import Services
 from server.transport.endpoint import bearer_token
-from server.web.responses import error_response
+from server.http.responses import error_response
 
 
 async def metrics(request: Request) -> Response:

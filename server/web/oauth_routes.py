@@ -16,10 +16,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server.errors import ApiError
-from server.oauth import consent
+from server.web import oauth_consent as consent
 from server.oauth.provider import SCOPE, OAuthProvider
 from server.services import Services
-from server.web.bodies import read_form
+from server.http.bodies import read_form
 
 PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource"
 _CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS"}

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from server.limits import slot_lifetime
-from server.security.rate_limit import Rate, SlidingWindowLimiter, Unlimited, parse_rate, retry_after_header
+from server.limits.attempts import Rate, SlidingWindowLimiter, Unlimited, parse_rate, retry_after_header
 from server.settings import Settings
 from server.tools.registry import DEADLINE_GRACE, TOOL_DEADLINE
 
