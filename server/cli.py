@@ -141,8 +141,8 @@ def _print_key_status(state: KeyStatus, as_json: bool) -> None:
 async def _keys(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from server.keys.source import GENERATED_KEY_FILE, load_keyring
     from server.keys.rotation import RotationProgress, key_status, rotate_keys
+    from server.keys.source import GENERATED_KEY_FILE, load_keyring
     from storage.database import create_engine
     from storage.oauth_repository import OAuthRepository
     from storage.repository import ConnectionRepository

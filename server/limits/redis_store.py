@@ -23,7 +23,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from server.limits.concurrency import Lease, NoLease
-from server.limits.attempts import Rate
+from server.settings.values import Rate
 
 logger = logging.getLogger(__name__)
 

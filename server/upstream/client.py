@@ -23,11 +23,11 @@ import httpx
 from server import __version__
 from server.errors import UpstreamError, UpstreamRateLimited, UpstreamStreamBroken, UpstreamUnavailable
 from server.http.cookies import NoCookies
+from server.http.wire import AiohttpTransport
 from server.settings import Settings
 from server.upstream.errors import from_response, parse_retry_after
 from server.upstream.observer import NullObserver, UpstreamObserver
 from server.upstream.sse import StreamFormatError, iter_sse_json
-from server.http.wire import AiohttpTransport
 
 logger = logging.getLogger(__name__)
 

@@ -16,12 +16,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server.errors import ApiError
-from server.web import oauth_consent as consent
-from server.oauth.provider import SCOPE, OAuthProvider
-from server.services import Services
 from server.http.bodies import read_form
+from server.oauth.provider import PROTECTED_RESOURCE_PATH, SCOPE, OAuthProvider
+from server.services import Services
+from server.web import oauth_consent as consent
 
-PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource"
 _CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS"}
 
 
@@ -35,10 +34,6 @@ def _basic_credentials(request: Request) -> tuple[str | None, str | None]:
     except (binascii.Error, UnicodeDecodeError):
         return None, None
     return (unquote(client_id), unquote(secret)) if sep else (None, None)
-
-
-def resource_metadata_url(public_url: str) -> str:
-    return f"{public_url}{PROTECTED_RESOURCE_PATH}/mcp"
 
 
 def oauth_routes(provider: OAuthProvider) -> list[BaseRoute]:

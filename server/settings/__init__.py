@@ -13,9 +13,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from server.errors import ConfigError
-from server.limits.attempts import DEFAULT_SIGNUP_RATE, Rate, parse_rate
+from server.settings.values import Rate, parse_rate
 
 ENV_PREFIX = "MISTRAL_MCP_"
+DEFAULT_SIGNUP_RATE = Rate(10, 60.0)
 
 # (variable, default shown in docs, meaning); the single source for the README table.
 SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
