@@ -23,16 +23,23 @@ from starlette.routing import Route
 
 from server.connections import ConnectionService
 from server.errors import ApiError
+from server.http.access_log import AccessLogMiddleware
+from server.http.responses import (
+    api_error_handler,
+    database_error_handler,
+    error_response,
+    http_exception_handler,
+    internal_error_handler,
+)
+from server.http.security_headers import SecurityHeadersMiddleware
+from server.keys.source import load_keyring
 from server.limits import build_limits
 from server.oauth.bounds import oauth_limiters
 from server.oauth.client_metadata import ClientMetadataFetcher
 from server.oauth.provider import OAuthProvider
-from server.oauth.routes import oauth_routes
 from server.oauth.sweeper import OAuthSweeper
-from server.observability import endpoint as metrics_endpoint
 from server.observability.metrics import Metrics
 from server.observability.middleware import HttpMetricsMiddleware
-from server.security.keyring_source import load_keyring
 from server.services import Services
 from server.settings import Settings
 from server.tools import build_registry
@@ -44,15 +51,8 @@ from server.transport.sessions import McpSessions
 from server.upstream.client import MistralClient
 from server.usage import UsageRecorder
 from server.web import api, health, manage, pages
-from server.web.access_log import AccessLogMiddleware
-from server.web.responses import (
-    api_error_handler,
-    database_error_handler,
-    error_response,
-    http_exception_handler,
-    internal_error_handler,
-)
-from server.web.security_headers import SecurityHeadersMiddleware
+from server.web import metrics as metrics_endpoint
+from server.web.oauth_routes import oauth_routes
 from storage.database import create_engine
 from storage.migrate import upgrade
 from storage.oauth_repository import OAuthRepository
@@ -121,7 +121,6 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
                 upstream=upstream,
                 registry=registry,
                 usage=usage,
-                mcp_sessions=mcp_sessions,
                 oauth=oauth,
                 signup_limiter=limits.attempt_limiter("signup", settings.signup_rate_limit),
                 metrics=metrics,
@@ -134,7 +133,8 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
                 try:
                     async with mcp_sessions.run():
                         logger.info("mistral-mcp ready", extra={"public_url": settings.public_url})
-                        yield {"services": services}
+                        # The MCP sessions reach the MCP endpoint only: no other surface has a use for them.
+                        yield {"services": services, "mcp_sessions": mcp_sessions}
                 finally:
                     # Calls that outlived uvicorn's grace were cancelled: its own request tasks just
                     # before this, the SDK's (handshake and streamed calls) on leaving `run()` above.

@@ -16,7 +16,7 @@ from server.settings import SETTINGS_DOC, Settings
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from server.security.rotation import KeyStatus
+    from server.keys.rotation import KeyStatus
 
 _EPILOG = "Configuration comes from environment variables:\n\n" + "\n".join(
     f"  {name:<38} {meaning} (default: {default})" for name, default, meaning in SETTINGS_DOC
@@ -131,8 +131,8 @@ def _print_key_status(state: KeyStatus, as_json: bool) -> None:
 async def _keys(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from server.security.keyring_source import GENERATED_KEY_FILE, load_keyring
-    from server.security.rotation import RotationProgress, key_status, rotate_keys
+    from server.keys.rotation import RotationProgress, key_status, rotate_keys
+    from server.keys.source import GENERATED_KEY_FILE, load_keyring
     from storage.database import create_engine
     from storage.oauth_repository import OAuthRepository
     from storage.repository import ConnectionRepository

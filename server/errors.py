@@ -1,7 +1,7 @@
 """The exception tree of mistral-mcp.
 
 Every error the service raises on purpose derives from `MistralMcpError` and carries a
-message a person can act on. HTTP answers are made from them in `server.web.responses`,
+message a person can act on. HTTP answers are made from them in `server.http.responses`,
 MCP `isError` results in `server.tools.registry`; nowhere else.
 
     MistralMcpError

@@ -12,12 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.connections import ConnectionService
 from server.limits import CallLimits, Limits
+from server.limits.attempts import AttemptLimiter, Unlimited
 from server.oauth.provider import OAuthProvider
 from server.observability.metrics import Metrics
-from server.security.rate_limit import AttemptLimiter, Unlimited
 from server.settings import Settings
 from server.tools.registry import ToolRegistry
-from server.transport.sessions import McpSessions
 from server.upstream.client import MistralClient
 from server.usage import UsageRecorder
 from storage.repository import ConnectionRepository
@@ -32,7 +31,6 @@ class Services:
     upstream: MistralClient
     registry: ToolRegistry
     usage: UsageRecorder
-    mcp_sessions: McpSessions
     oauth: OAuthProvider | None = None
     signup_limiter: AttemptLimiter = field(default_factory=Unlimited)
     metrics: Metrics = field(default_factory=Metrics)

@@ -221,7 +221,7 @@ class ConnectionRepository:
             rows = await conn.execute(select(ConnectionRow.key_id, func.count()).group_by(ConnectionRow.key_id))
             return {key_id: count for key_id, count in rows}
 
-    # --- encryption key rotation (server.security.rotation) ---
+    # --- encryption key rotation (server.keys.rotation) ---
 
     async def keys_not_under(self, key_id: str, *, after: str, limit: int) -> list[StoredKey]:
         """Stored keys encrypted under another key than `key_id`, in id order after `after`.

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from server.limits.attempts import AttemptLimiter, SlidingWindowLimiter, Unlimited
 from server.limits.calls import CallLimits, Refusal
 from server.limits.concurrency import MemoryConcurrency
+from server.limits.deadlines import DEADLINE_GRACE, TOOL_DEADLINE
 from server.limits.redis_store import RedisLimits
-from server.security.rate_limit import AttemptLimiter, Rate, SlidingWindowLimiter, Unlimited
 from server.settings import Settings, mask_url_password
-from server.tools.registry import DEADLINE_GRACE, TOOL_DEADLINE
+from server.settings.values import Rate
 
 __all__ = ["CallLimits", "Limits", "Refusal", "build_limits"]
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import anyio
 
+from server.limits.attempts import AttemptLimiter, Unlimited
 from server.limits.concurrency import ConcurrencyLimiter, Lease, NoLease
-from server.security.rate_limit import AttemptLimiter, Unlimited
 
 # A refused concurrent call is told to retry after this long: we cannot know when a slot frees.
 _CONCURRENT_RETRY_AFTER = 1.0

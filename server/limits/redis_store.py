@@ -23,7 +23,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from server.limits.concurrency import Lease, NoLease
-from server.security.rate_limit import Rate
+from server.settings.values import Rate
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class RedisLimits:
 
 
 class RedisAttemptLimiter:
-    """`AttemptLimiter` (server.security.rate_limit) shared by every replica: any `rate.count`
+    """`AttemptLimiter` (server.limits.attempts) shared by every replica: any `rate.count`
     attempts in `rate.period` seconds per key; refused attempts are not counted."""
 
     def __init__(self, limits: RedisLimits, name: str, rate: Rate) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from mcp.shared.auth import OAuthClientInformationFull
 
 from server.limits import Limits
-from server.security.rate_limit import AttemptLimiter, Unlimited
+from server.limits.attempts import AttemptLimiter, Unlimited
 from server.settings import Settings
 
 # Real registrations are well under 2 KiB; the room is for long app names and several redirect URIs.

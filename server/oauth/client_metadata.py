@@ -21,8 +21,8 @@ import httpx
 from mcp.shared.auth import OAuthClientInformationFull
 from pydantic import ValidationError
 
-from server.no_cookies import NoCookies
-from server.upstream.transport import AiohttpTransport
+from server.http.cookies import NoCookies
+from server.http.wire import AiohttpTransport
 
 MAX_DOCUMENT_BYTES = 64 * 1024
 FETCH_TIMEOUT = 5.0

@@ -42,6 +42,12 @@ REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
 CODE_SECONDS = 300
 REQUEST_SECONDS = 600
 SCOPE = "mistral"
+PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource"
+
+
+def resource_metadata_url(public_url: str) -> str:
+    """Where a client that got 401 on `/mcp` finds how to authorize (RFC 9728)."""
+    return f"{public_url}{PROTECTED_RESOURCE_PATH}/mcp"
 
 
 def _now() -> datetime:

@@ -22,6 +22,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from server.errors import ToolArgumentError, UpstreamError, UpstreamStreamBroken
+from server.limits.deadlines import DEADLINE_GRACE, TOOL_DEADLINE
 from server.tools.limits import fit_result
 from server.tools.progress import ProgressFn, ProgressReporter
 from server.upstream.client import Download, FileField, MistralClient
@@ -29,11 +30,6 @@ from server.upstream.client import Download, FileField, MistralClient
 logger = logging.getLogger(__name__)
 
 __all__ = ["ProgressFn", "ToolCall", "ToolOutput", "ToolRegistry", "ToolSpec", "endpoint_path", "error_result"]
-
-# Claude gives a tool call 300 s; ending a little earlier lets us say why instead of vanishing.
-TOOL_DEADLINE = 280.0
-# After the deadline a stream gets this long to end itself, with the text it has so far.
-DEADLINE_GRACE = 5.0
 
 
 @dataclass(frozen=True, slots=True)

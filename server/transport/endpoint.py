@@ -13,22 +13,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from server.callers import bearer_token
 from server.connections import AuthenticatedConnection
 from server.errors import CryptoError
-from server.oauth.routes import resource_metadata_url
-from server.security.tokens import bearer_credential
+from server.http.responses import error_response, unauthorized
+from server.oauth.provider import resource_metadata_url
 from server.services import Services
 from server.transport.json_errors import json_errors
 from server.transport.mcp_server import CONNECTION_SCOPE_KEY
-from server.web.responses import error_response, unauthorized
 
 logger = logging.getLogger(__name__)
 
 ACCESS_TOKEN_PREFIX = "mmat_"  # noqa: S105 - a public prefix, not a secret
-
-
-def bearer_token(request: Request) -> str | None:
-    return bearer_credential(request.headers.get("authorization", ""))
 
 
 class McpEndpoint:
@@ -44,7 +40,7 @@ class McpEndpoint:
         if response is not None:
             await response(scope, receive, send)
             return
-        await services.mcp_sessions.handle_request(scope, receive, json_errors(send))
+        await request.state.mcp_sessions.handle_request(scope, receive, json_errors(send))
 
     async def _authenticate(
         self, services: Services, scope: Scope, path_token: str | None, bearer: str | None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.types import Message, Send
 
-from server.web.responses import error_response
+from server.http.responses import error_response
 
 _CODES = {
     400: "bad_request",

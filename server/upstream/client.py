@@ -1,5 +1,5 @@
 """`MistralClient`: one pooled `httpx.AsyncClient` per process, shared by every connection
-(its connections are aiohttp's: `server/upstream/transport.py`).
+(its connections are aiohttp's: `server/http/wire.py`).
 
 Retries (bounded, jittered exponential backoff, `Retry-After` honoured up to a cap) apply to
 429/502/503/504 and to failures to connect, where Mistral cannot have acted on the request.
@@ -26,13 +26,13 @@ import httpx
 
 from server import __version__
 from server.errors import UpstreamError, UpstreamRateLimited, UpstreamStreamBroken, UpstreamUnavailable
-from server.no_cookies import NoCookies
+from server.http.cookies import NoCookies
+from server.http.wire import AiohttpTransport
 from server.settings import Settings
 from server.upstream.errors import from_response, parse_retry_after, reply_too_large, unexpected_reply
 from server.upstream.fair_share import ShareExhausted, UpstreamShares, tenant_of
 from server.upstream.observer import NullObserver, UpstreamObserver
 from server.upstream.sse import StreamFormatError, iter_sse_json, iter_sse_lines
-from server.upstream.transport import AiohttpTransport
 
 logger = logging.getLogger(__name__)
 

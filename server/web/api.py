@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from server.callers import bearer_token
+from server.http.bodies import read_json_object
+from server.http.responses import unauthorized
 from server.services import Services
-from server.transport.endpoint import bearer_token
-from server.web.bodies import read_json_object
-from server.web.responses import unauthorized
 from server.web.signup_guard import check_signup_rate
 from storage.repository import ConnectionRecord
 

@@ -13,9 +13,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.errors import ApiError
+from server.http.bodies import read_form
 from server.services import Services
 from server.web.api import describe, describe_now
-from server.web.bodies import read_form
 from server.web.manage_templates import lookup_page, revoked_page, rotated_page, status_page
 from server.web.pages import CROSS_SITE_MESSAGE, human_message, is_cross_site, page
 from server.web.signup_guard import check_signup_rate

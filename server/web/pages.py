@@ -11,8 +11,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server.errors import ApiError
+from server.http.bodies import read_form
 from server.services import Services
-from server.web.bodies import read_form
 from server.web.signup_guard import check_signup_rate
 from server.web.templates import result_page, signup_page
 

@@ -9,7 +9,7 @@ import ipaddress
 from starlette.requests import Request
 
 from server.errors import ApiError
-from server.security.rate_limit import retry_after_header
+from server.limits.attempts import retry_after_header
 from server.services import Services
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from server.security.rate_limit import Rate
+from server.settings.values import Rate
 from tests.conftest import VALID_KEY, RunningApp
 from tests.fake_mistral import FakeMistral
 from tests.support.mcp_client import connect

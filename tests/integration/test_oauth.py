@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import server.oauth.provider as provider_module
-from server.security.rate_limit import Rate
+from server.settings.values import Rate
 from tests.conftest import VALID_KEY, RunningApp
 from tests.fake_mistral import FakeMistral
 from tests.support.database import dump_database

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from server.security.rate_limit import Rate
+from server.settings.values import Rate
 from storage.database import create_engine
 from tests.conftest import VALID_KEY, RunningApp
 from tests.integration.test_oauth import (

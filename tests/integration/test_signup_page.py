@@ -9,8 +9,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from server.security.rate_limit import Rate
-from server.web.security_headers import CSP
+from server.http.security_headers import CSP
+from server.settings.values import Rate
 from tests.conftest import VALID_KEY, RunningApp
 from tests.fake_mistral import FakeMistral
 from tests.integration.test_signup_api import assert_error_shape

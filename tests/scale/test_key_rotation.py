@@ -20,11 +20,11 @@ import pytest
 
 from server.cli import _print_key_status, main
 from server.connections import associated_data
+from server.keys.rotation import KeyStatus, RotationProgress, key_status, rotate_keys
 from server.oauth.client_metadata import ClientMetadataFetcher
 from server.oauth.client_secrets import seal_info
 from server.oauth.provider import OAuthProvider
 from server.security.crypto import Keyring, generate_key
-from server.security.rotation import KeyStatus, RotationProgress, key_status, rotate_keys
 from storage.database import create_engine
 from storage.oauth_repository import OAuthRepository
 from storage.repository import ConnectionRepository, Reencrypted

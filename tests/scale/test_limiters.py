@@ -7,10 +7,11 @@ import secrets
 import anyio
 import pytest
 
+from server.limits.attempts import SlidingWindowLimiter, Unlimited
 from server.limits.calls import CallLimits, Refusal
 from server.limits.concurrency import MemoryConcurrency
 from server.limits.redis_store import RedisLimits
-from server.security.rate_limit import Rate, SlidingWindowLimiter, Unlimited
+from server.settings.values import Rate
 
 pytestmark = pytest.mark.anyio
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from server.http.access_log import loggable_path
 from server.logs import configure_logging
-from server.web.access_log import loggable_path
 
 TOKEN = "mmcp_" + "Q" * 43
 

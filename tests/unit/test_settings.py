@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from server.errors import ConfigError
-from server.security.rate_limit import Rate
 from server.settings import SETTINGS_DOC, Settings, mask_url_password
+from server.settings.values import Rate
 
 
 def test_defaults_serve_on_loopback_with_public_url_derived_from_bind_address() -> None:

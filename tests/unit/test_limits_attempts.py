@@ -7,9 +7,10 @@ from dataclasses import replace
 import pytest
 
 from server.limits import slot_lifetime
-from server.security.rate_limit import Rate, SlidingWindowLimiter, Unlimited, parse_rate, retry_after_header
+from server.limits.attempts import SlidingWindowLimiter, Unlimited, retry_after_header
+from server.limits.deadlines import DEADLINE_GRACE, TOOL_DEADLINE
 from server.settings import Settings
-from server.tools.registry import DEADLINE_GRACE, TOOL_DEADLINE
+from server.settings.values import Rate, parse_rate
 
 pytestmark = pytest.mark.anyio
 

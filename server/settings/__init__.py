@@ -14,9 +14,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from server.errors import ConfigError
-from server.security.rate_limit import DEFAULT_SIGNUP_RATE, Rate, parse_rate
+from server.settings.values import Rate, parse_rate
 
 ENV_PREFIX = "MISTRAL_MCP_"
+DEFAULT_SIGNUP_RATE = Rate(10, 60.0)
 
 # Hosted clients (claude.ai, ChatGPT) register from a few server addresses for all their users.
 DEFAULT_REGISTRATION_RATE = Rate(60, 3600.0)

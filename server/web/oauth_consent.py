@@ -15,9 +15,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from server.errors import ApiError
+from server.http.bodies import read_form
 from server.oauth.provider import OAuthProvider, PendingAuthorization, client_display
 from server.services import Services
-from server.web.bodies import read_form
 from server.web.pages import is_cross_site
 from server.web.signup_guard import check_signup_rate
 from server.web.templates import layout

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from server.upstream.transport import AiohttpTransport
+from server.http.wire import AiohttpTransport
 
 pytestmark = pytest.mark.anyio
 

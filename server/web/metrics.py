@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.callers import bearer_token
+from server.http.responses import error_response
 from server.services import Services
-from server.transport.endpoint import bearer_token
-from server.web.responses import error_response
 
 
 async def metrics(request: Request) -> Response:

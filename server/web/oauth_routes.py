@@ -19,15 +19,14 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Message
 
 from server.errors import ApiError
-from server.oauth import consent
+from server.http.bodies import read_capped, read_form
+from server.limits.attempts import AttemptLimiter, retry_after_header
 from server.oauth.bounds import MAX_AUTHORIZE_BODY_BYTES, MAX_REGISTRATION_BYTES, parameter_problem
-from server.oauth.provider import SCOPE, OAuthProvider
-from server.security.rate_limit import AttemptLimiter, retry_after_header
+from server.oauth.provider import PROTECTED_RESOURCE_PATH, SCOPE, OAuthProvider
 from server.services import Services
-from server.web.bodies import read_capped, read_form
+from server.web import oauth_consent as consent
 from server.web.signup_guard import client_address_key
 
-PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource"
 _CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS"}
 
 
@@ -69,10 +68,6 @@ def _with_body(request: Request, body: bytes) -> Request:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return Request(request.scope, receive)
-
-
-def resource_metadata_url(public_url: str) -> str:
-    return f"{public_url}{PROTECTED_RESOURCE_PATH}/mcp"
 
 
 def oauth_routes(provider: OAuthProvider) -> list[BaseRoute]:
