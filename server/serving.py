@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from server.http_protocol import HttpLimits, protocol_class
+from server.http.protocol import HttpLimits, protocol_class
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)

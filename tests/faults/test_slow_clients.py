@@ -1,5 +1,5 @@
 """Slow and oversized clients: every wait for a client has a deadline, the header block a cap,
-and a flood of idle connections cannot keep anyone else out (`server/http_protocol.py`).
+and a flood of idle connections cannot keep anyone else out (`server/http/protocol.py`).
 
 Each test sets a tiny deadline or cap and waits, bounded, for the server to act on it.
 """

@@ -7,7 +7,7 @@ import resource
 
 import pytest
 
-from server.http_protocol import HttpLimits, LimitedHttpToolsProtocol
+from server.http.protocol import HttpLimits, LimitedHttpToolsProtocol
 from server.serving import raise_open_file_limit, uvicorn_options
 from server.settings import Settings
 
