@@ -1,4 +1,4 @@
-"""Agents: `mistral_agent_complete` (POST /v1/agents/completions), `mistral_list_agents`, `mistral_get_agent`."""
+"""Agents: `mistral_agent_complete`, `mistral_list_agents`, `mistral_get_agent`."""
 
 from __future__ import annotations
 
@@ -6,61 +6,17 @@ from typing import Any
 
 from server.errors import ToolArgumentError
 from server.tools import schemas as s
-from server.tools.chat import complete
+from server.tools.chat import CHAT_PROPERTIES, complete
 from server.tools.formatting import completion_text, usage_of
-from server.tools.registry import ToolCall, ToolOutput, ToolSpec, endpoint_path
+from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
-AGENTS_COMPLETION_PATH = "/v1/agents/completions"
 DEFAULT_AGENTS_PAGE_SIZE = 20
 
-# Fields of AgentsCompletionRequest we expose: the agent fixes model, temperature and top_p.
-AGENT_COMPLETION_FIELDS = (
-    "agent_id",
-    "messages",
-    "max_tokens",
-    "stop",
-    "random_seed",
-    "metadata",
-    "response_format",
-    "tools",
-    "tool_choice",
-    "presence_penalty",
-    "frequency_penalty",
-    "n",
-    "prediction",
-    "parallel_tool_calls",
-    "reasoning_effort",
-    "prompt_mode",
-    "prompt_cache_key",
-    "service_tier",
-)
-
+# AgentsCompletionRequest is a chat request without what the agent fixes (model, temperature, top_p),
+# without safe_prompt, which it does not take, and without `system`: the agent has its instructions.
+_NOT_FOR_AGENTS = frozenset({"model", "temperature", "top_p", "safe_prompt", "system"})
 COMPLETE_INPUT = s.object_schema(
-    {
-        "agent_id": s.AGENT_ID,
-        "messages": s.MESSAGES,
-        "prompt": {
-            "type": "string",
-            "minLength": 1,
-            "description": "Shortcut for a single user message; use instead of `messages`.",
-        },
-        "max_tokens": s.MAX_TOKENS,
-        "stop": s.STOP,
-        "random_seed": s.RANDOM_SEED,
-        "metadata": s.METADATA,
-        "response_format": s.RESPONSE_FORMAT,
-        "tools": s.TOOLS,
-        "tool_choice": s.TOOL_CHOICE,
-        "presence_penalty": s.PRESENCE_PENALTY,
-        "frequency_penalty": s.FREQUENCY_PENALTY,
-        "n": s.N,
-        "prediction": s.PREDICTION,
-        "parallel_tool_calls": s.PARALLEL_TOOL_CALLS,
-        "reasoning_effort": s.REASONING_EFFORT,
-        "prompt_mode": s.PROMPT_MODE,
-        "prompt_cache_key": s.PROMPT_CACHE_KEY,
-        "service_tier": s.SERVICE_TIER,
-    },
+    {"agent_id": s.AGENT_ID, **{k: v for k, v in CHAT_PROPERTIES.items() if k not in _NOT_FOR_AGENTS}},
     required=["agent_id"],
     oneOf=[{"required": ["messages"]}, {"required": ["prompt"]}],
 )
@@ -108,7 +64,7 @@ LIST_OUTPUT: s.Schema = {
 
 
 def completion_body(call: ToolCall) -> dict[str, Any]:
-    body = call.pick(AGENT_COMPLETION_FIELDS)
+    body = call.fields()
     if "prompt" in call.arguments:
         if "messages" in body:
             raise ToolArgumentError("Give either `messages` or `prompt`, not both.")
@@ -117,7 +73,7 @@ def completion_body(call: ToolCall) -> dict[str, Any]:
 
 
 async def run_agent_complete(call: ToolCall) -> ToolOutput:
-    response = await complete(call, AGENTS_COMPLETION_PATH, completion_body(call), "chat.completion")
+    response = await complete(call, completion_body(call), "chat.completion")
     return ToolOutput(completion_text(response), response, usage_of(response))
 
 
@@ -131,8 +87,7 @@ def _agent_line(agent: dict[str, Any]) -> str:
 async def run_list_agents(call: ToolCall) -> ToolOutput:
     page = call.arguments.get("page", 0)
     size = call.arguments.get("page_size", DEFAULT_AGENTS_PAGE_SIZE)
-    params = {**call.pick(("name", "search", "deployment_chat", "sources")), "page": page, "page_size": size}
-    response: Any = await call.get("/v1/agents", params)
+    response: Any = await call.forward({**call.fields(), "page": page, "page_size": size})
     # Mistral answers a bare array; structured content must be an object.
     agents = [a for a in response if isinstance(a, dict)] if isinstance(response, list) else []
     has_more = len(agents) == size
@@ -145,9 +100,7 @@ async def run_list_agents(call: ToolCall) -> ToolOutput:
     return ToolOutput("\n".join(lines), {"data": agents, "page": page, "page_size": size, "has_more": has_more})
 
 
-async def run_get_agent(call: ToolCall) -> ToolOutput:
-    params = call.pick(("agent_version",))
-    agent: dict[str, Any] = await call.get(endpoint_path("/v1/agents/{id}", id=call.arguments["agent_id"]), params)
+def render_agent(call: ToolCall, agent: dict[str, Any]) -> ToolOutput:
     lines = [_agent_line(agent)]
     if agent.get("instructions"):
         lines.append(f"Instructions: {agent['instructions']}")
@@ -162,28 +115,31 @@ TOOLS = (
         name="mistral_agent_complete",
         title="Talk to a Mistral agent",
         description=(
-            "Send a conversation to one of your Mistral agents (POST /v1/agents/completions): the agent's own "
-            "model, instructions and tools apply. Give `agent_id` (see mistral_list_agents) and `prompt` for one "
-            "question or `messages` for a conversation. Returns the agent's reply (and any tool calls it chose); "
-            "structuredContent holds the full response with usage. Streams progress when the client asks for it."
+            "Send a conversation to one of your Mistral agents: the agent's own model, instructions and tools "
+            "apply. Give `agent_id` (see mistral_list_agents) and `prompt` for one question or `messages` for a "
+            "conversation. Returns the agent's reply (and any tool calls it chose); structuredContent holds the "
+            "full response with usage. Streams progress when the client asks for it."
         ),
         input_schema=COMPLETE_INPUT,
         output_schema=s.COMPLETION_OUTPUT,
+        method="POST",
+        path="/v1/agents/completions",
+        tool_only=frozenset({"prompt"}),
         run=run_agent_complete,
-        endpoint="POST /v1/agents/completions",
     ),
     ToolSpec(
         name="mistral_list_agents",
         title="List Mistral agents",
         description=(
-            "List the agents of this Mistral workspace (GET /v1/agents), newest first, a page at a time "
+            "List the agents of this Mistral workspace, newest first, a page at a time "
             f"(default {DEFAULT_AGENTS_PAGE_SIZE} per page). Returns one line per agent (id, name, model); "
             "structuredContent.data holds the agent objects. Use an id with mistral_agent_complete."
         ),
         input_schema=LIST_INPUT,
         output_schema=LIST_OUTPUT,
+        method="GET",
+        path="/v1/agents",
         run=run_list_agents,
-        endpoint="GET /v1/agents",
         read_only=True,
         idempotent=True,
     ),
@@ -191,13 +147,14 @@ TOOLS = (
         name="mistral_get_agent",
         title="Get a Mistral agent",
         description=(
-            "One agent's settings (GET /v1/agents/{agent_id}): model, instructions, tools, completion arguments, "
-            "versions. structuredContent is the agent object."
+            "One agent's settings: model, instructions, tools, completion arguments, versions. "
+            "structuredContent is the agent object."
         ),
         input_schema=GET_INPUT,
         output_schema=_AGENT,
-        run=run_get_agent,
-        endpoint="GET /v1/agents/{agent_id}",
+        method="GET",
+        path="/v1/agents/{agent_id}",
+        render=render_agent,
         read_only=True,
         idempotent=True,
     ),

@@ -1,4 +1,4 @@
-"""Batch jobs (/v1/batch/jobs): create, list, get, cancel."""
+"""Batch jobs: create, list, get, cancel."""
 
 from __future__ import annotations
 
@@ -6,28 +6,16 @@ import json
 from typing import Any
 
 from server.tools import schemas as s
-from server.tools.registry import ToolCall, ToolOutput, ToolSpec, endpoint_path
+from server.tools.paths import BATCH_TARGETS
+from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 JOBS_PATH = "/v1/batch/jobs"
 DEFAULT_PAGE_SIZE = 20
-BATCH_ENDPOINTS = [
-    "/v1/chat/completions",
-    "/v1/embeddings",
-    "/v1/fim/completions",
-    "/v1/moderations",
-    "/v1/chat/moderations",
-    "/v1/ocr",
-    "/v1/classifications",
-    "/v1/chat/classifications",
-    "/v1/conversations",
-    "/v1/audio/transcriptions",
-]
 BATCH_STATUSES = ["QUEUED", "RUNNING", "SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLATION_REQUESTED", "CANCELLED"]
-BATCH_FIELDS = ("input_files", "requests", "endpoint", "model", "agent_id", "metadata", "timeout_hours")
 
 CREATE_INPUT = s.object_schema(
     {
-        "endpoint": {"type": "string", "enum": BATCH_ENDPOINTS, "description": "The API every request goes to."},
+        "endpoint": {"type": "string", "enum": BATCH_TARGETS, "description": "The API every request goes to."},
         "input_files": {
             "type": "array",
             "minItems": 1,
@@ -109,8 +97,7 @@ def job_line(job: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-async def run_create(call: ToolCall) -> ToolOutput:
-    job: dict[str, Any] = await call.post(JOBS_PATH, call.pick(BATCH_FIELDS))
+def render_created(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
     text = (
         f"Created batch job {job_line(job)}.\nFollow it with mistral_get_batch_job; when it succeeds, read the "
         "results with mistral_download_file on its output file (or mistral_get_batch_job with inline: true)."
@@ -121,10 +108,10 @@ async def run_create(call: ToolCall) -> ToolOutput:
 async def run_list(call: ToolCall) -> ToolOutput:
     page = call.arguments.get("page", 0)
     size = call.arguments.get("page_size", DEFAULT_PAGE_SIZE)
-    params = {**call.pick(("status", "model", "agent_id", "created_after", "created_by_me", "order_by"))}
+    params = call.fields()
     if "metadata" in call.arguments:
         params["metadata"] = json.dumps(call.arguments["metadata"], separators=(",", ":"))
-    response: dict[str, Any] = await call.get(JOBS_PATH, {**params, "page": page, "page_size": size})
+    response: dict[str, Any] = await call.forward({**params, "page": page, "page_size": size})
     jobs = [j for j in response.get("data") or [] if isinstance(j, dict)]
     total = response.get("total")
     lines = [f"{len(jobs)} batch job(s) on page {page}" + (f", {total} in all:" if isinstance(total, int) else ":")]
@@ -134,9 +121,7 @@ async def run_list(call: ToolCall) -> ToolOutput:
     return ToolOutput("\n".join(lines), response)
 
 
-async def run_get(call: ToolCall) -> ToolOutput:
-    path = endpoint_path(JOBS_PATH + "/{id}", id=call.arguments["job_id"])
-    job: dict[str, Any] = await call.get(path, call.pick(("inline",)))
+def render_job(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
     lines = [job_line(job)]
     errors = job.get("errors") or []
     if errors:
@@ -147,8 +132,7 @@ async def run_get(call: ToolCall) -> ToolOutput:
     return ToolOutput("\n".join(lines), job)
 
 
-async def run_cancel(call: ToolCall) -> ToolOutput:
-    job: dict[str, Any] = await call.post(endpoint_path(JOBS_PATH + "/{id}/cancel", id=call.arguments["job_id"]), None)
+def render_cancelled(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
     return ToolOutput(f"Cancellation requested: {job_line(job)}", job)
 
 
@@ -157,27 +141,29 @@ TOOLS = (
         name="mistral_create_batch_job",
         title="Create a Mistral batch job",
         description=(
-            "Run many requests to one endpoint asynchronously at a lower price (POST /v1/batch/jobs): give "
-            "`endpoint`, then `requests` inline or `input_files` uploaded with purpose batch, and a `model` "
-            "(or `agent_id`). Returns the job id and status; results arrive in an output file."
+            "Run many requests to one endpoint asynchronously at a lower price: give `endpoint`, then "
+            "`requests` inline or `input_files` uploaded with purpose batch, and a `model` (or `agent_id`). "
+            "Returns the job id and status; results arrive in an output file."
         ),
         input_schema=CREATE_INPUT,
         output_schema=JOB_OUTPUT,
-        run=run_create,
-        endpoint="POST /v1/batch/jobs",
+        method="POST",
+        path=JOBS_PATH,
+        render=render_created,
     ),
     ToolSpec(
         name="mistral_list_batch_jobs",
         title="List Mistral batch jobs",
         description=(
-            f"List batch jobs (GET /v1/batch/jobs), newest first, a page at a time (default {DEFAULT_PAGE_SIZE}), "
-            "filtered by status, model, agent, metadata or date. One line per job with its counts; "
-            "structuredContent.data holds the jobs."
+            f"List batch jobs, newest first, a page at a time (default {DEFAULT_PAGE_SIZE}), filtered by status, "
+            "model, agent, metadata or date. One line per job with its counts; structuredContent.data holds the jobs."
         ),
         input_schema=LIST_INPUT,
         output_schema=LIST_OUTPUT,
+        method="GET",
+        path=JOBS_PATH,
+        tool_only=frozenset({"metadata"}),  # sent as JSON text: a query cannot carry an object
         run=run_list,
-        endpoint="GET /v1/batch/jobs",
         read_only=True,
         idempotent=True,
     ),
@@ -185,13 +171,14 @@ TOOLS = (
         name="mistral_get_batch_job",
         title="Get a Mistral batch job",
         description=(
-            "Status and counts of one batch job (GET /v1/batch/jobs/{job_id}), with its output and error file ids; "
-            "`inline: true` also returns the results of a finished job."
+            "Status and counts of one batch job, with its output and error file ids; `inline: true` also "
+            "returns the results of a finished job."
         ),
         input_schema=GET_INPUT,
         output_schema=JOB_OUTPUT,
-        run=run_get,
-        endpoint="GET /v1/batch/jobs/{job_id}",
+        method="GET",
+        path="/v1/batch/jobs/{job_id}",
+        render=render_job,
         read_only=True,
         idempotent=True,
     ),
@@ -199,13 +186,14 @@ TOOLS = (
         name="mistral_cancel_batch_job",
         title="Cancel a Mistral batch job",
         description=(
-            "Stop a queued or running batch job (POST /v1/batch/jobs/{job_id}/cancel); requests not yet run are "
-            "dropped. Returns the job with its new status."
+            "Stop a queued or running batch job; requests not yet run are dropped. Returns the job with its new "
+            "status (CANCELLATION_REQUESTED until Mistral has stopped it)."
         ),
         input_schema=JOB_INPUT,
         output_schema=JOB_OUTPUT,
-        run=run_cancel,
-        endpoint="POST /v1/batch/jobs/{job_id}/cancel",
+        method="POST",
+        path="/v1/batch/jobs/{job_id}/cancel",
+        render=render_cancelled,
         destructive=True,
         idempotent=True,
     ),

@@ -1,4 +1,4 @@
-"""Chat completions: `mistral_chat` and `mistral_function_call` (POST /v1/chat/completions)."""
+"""Chat completions: `mistral_chat` and `mistral_function_call`, one endpoint."""
 
 from __future__ import annotations
 
@@ -8,35 +8,10 @@ from server.errors import ToolArgumentError
 from server.tools import schemas as s
 from server.tools.completion_stream import collect_stream
 from server.tools.formatting import completion_text, tool_call_line, usage_of
-from server.tools.registry import ToolCall, ToolOutput, ToolSpec
+from server.tools.paths import CHAT_COMPLETIONS
+from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 DEFAULT_CHAT_MODEL = "mistral-small-latest"
-CHAT_PATH = "/v1/chat/completions"
-
-# Fields of Mistral's ChatCompletionRequest we expose; `stream` is ours to decide.
-CHAT_FIELDS = (
-    "model",
-    "messages",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "stop",
-    "random_seed",
-    "metadata",
-    "response_format",
-    "tools",
-    "tool_choice",
-    "presence_penalty",
-    "frequency_penalty",
-    "n",
-    "prediction",
-    "parallel_tool_calls",
-    "reasoning_effort",
-    "prompt_mode",
-    "prompt_cache_key",
-    "service_tier",
-    "safe_prompt",
-)
 
 _SAMPLING: s.Schema = {
     "temperature": s.TEMPERATURE,
@@ -55,25 +30,26 @@ _SAMPLING: s.Schema = {
     "service_tier": s.SERVICE_TIER,
 }
 
-CHAT_INPUT = s.object_schema(
-    {
-        "model": {**s.MODEL, "description": f"Mistral model id (default {DEFAULT_CHAT_MODEL})."},
-        "messages": s.MESSAGES,
-        "prompt": {
-            "type": "string",
-            "minLength": 1,
-            "description": "Shortcut for a single user message; use instead of `messages`.",
-        },
-        "system": {"type": "string", "description": "With `prompt`: a system message to put before it."},
-        **_SAMPLING,
-        "response_format": s.RESPONSE_FORMAT,
-        "prediction": s.PREDICTION,
-        "tools": s.TOOLS,
-        "tool_choice": s.TOOL_CHOICE,
-        "parallel_tool_calls": s.PARALLEL_TOOL_CALLS,
+# The arguments of a chat: ChatCompletionRequest's fields we expose (`stream` is ours to decide), and
+# `prompt`/`system`, shortcuts that become `messages`. Agents' completions are cut from it.
+CHAT_PROPERTIES: s.Schema = {
+    "model": {**s.MODEL, "description": f"Mistral model id (default {DEFAULT_CHAT_MODEL})."},
+    "messages": s.MESSAGES,
+    "prompt": {
+        "type": "string",
+        "minLength": 1,
+        "description": "Shortcut for a single user message; use instead of `messages`.",
     },
-    oneOf=[{"required": ["messages"]}, {"required": ["prompt"]}],
-)
+    "system": {"type": "string", "description": "With `prompt`: a system message to put before it."},
+    **_SAMPLING,
+    "response_format": s.RESPONSE_FORMAT,
+    "prediction": s.PREDICTION,
+    "tools": s.TOOLS,
+    "tool_choice": s.TOOL_CHOICE,
+    "parallel_tool_calls": s.PARALLEL_TOOL_CALLS,
+}
+PROMPT_SHORTCUTS = frozenset({"prompt", "system"})
+CHAT_INPUT = s.object_schema(CHAT_PROPERTIES, oneOf=[{"required": ["messages"]}, {"required": ["prompt"]}])
 
 FUNCTION_CALL_INPUT = s.object_schema(
     {
@@ -89,7 +65,7 @@ FUNCTION_CALL_INPUT = s.object_schema(
 
 
 def chat_body(call: ToolCall) -> dict[str, Any]:
-    body = call.pick(CHAT_FIELDS)
+    body = call.fields()
     if "messages" not in body:
         messages = []
         if "system" in call.arguments:
@@ -110,25 +86,25 @@ def _typed_tools(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-async def complete(call: ToolCall, path: str, body: dict[str, Any], object_name: str) -> dict[str, Any]:
-    """Call a completion endpoint, streaming when the client asked for progress."""
+async def complete(call: ToolCall, body: dict[str, Any], object_name: str) -> dict[str, Any]:
+    """Call the tool's completion endpoint, streaming when the client asked for progress."""
     body = _typed_tools(body)
     if call.progress is None:
-        response: dict[str, Any] = await call.post(path, body)
+        response: dict[str, Any] = await call.forward(body)
         return response
-    async with call.upstream.stream(call.api_key, path, json={**body, "stream": True}) as chunks:
+    async with call.stream(body) as chunks:
         return await collect_stream(call, chunks, object_name)
 
 
 async def run_chat(call: ToolCall) -> ToolOutput:
-    response = await complete(call, CHAT_PATH, chat_body(call), "chat.completion")
+    response = await complete(call, chat_body(call), "chat.completion")
     return ToolOutput(completion_text(response), response, usage_of(response))
 
 
 async def run_function_call(call: ToolCall) -> ToolOutput:
-    body = call.pick(CHAT_FIELDS)
+    body = call.fields()
     body.setdefault("model", DEFAULT_CHAT_MODEL)
-    response: dict[str, Any] = await call.post(CHAT_PATH, _typed_tools(body))
+    response: dict[str, Any] = await call.forward(_typed_tools(body))
     choices = response.get("choices") or [{}]
     message = choices[0].get("message") or {}
     calls = message.get("tool_calls") or []
@@ -144,29 +120,32 @@ TOOLS = (
         name="mistral_chat",
         title="Chat with a Mistral model",
         description=(
-            "Send a conversation to a Mistral model (POST /v1/chat/completions) and get its reply. "
-            "Use for asking Mistral models questions, drafting, translating, summarising, or JSON output "
-            "(response_format with json_object or json_schema). Pass `prompt` for a single question, or "
-            "`messages` for a full conversation. Returns the reply text; structuredContent holds the full "
-            f"Mistral response including usage. Default model: {DEFAULT_CHAT_MODEL}."
+            "Send a conversation to a Mistral model and get its reply. Use for asking Mistral models questions, "
+            "drafting, translating, summarising, or JSON output (response_format with json_object or "
+            "json_schema). Pass `prompt` for a single question, or `messages` for a full conversation. Returns "
+            "the reply text; structuredContent holds the full Mistral response including usage. "
+            f"Default model: {DEFAULT_CHAT_MODEL}."
         ),
         input_schema=CHAT_INPUT,
         output_schema=s.COMPLETION_OUTPUT,
+        method="POST",
+        path=CHAT_COMPLETIONS,
+        tool_only=PROMPT_SHORTCUTS,
         run=run_chat,
-        endpoint="POST /v1/chat/completions",
     ),
     ToolSpec(
         name="mistral_function_call",
         title="Let a Mistral model choose function calls",
         description=(
             "Give a Mistral model a conversation and a list of function definitions (`tools`, JSON Schema "
-            "parameters) and get back the function calls it chooses, with their JSON arguments "
-            '(POST /v1/chat/completions with tools). Use `tool_choice` "any" to force a call, or name one '
-            "function to force it. The calls are returned, not executed. structuredContent holds the full response."
+            "parameters) and get back the function calls it chooses, with their JSON arguments. Use "
+            '`tool_choice` "any" to force a call, or name one function to force it. The calls are returned, '
+            "not executed. structuredContent holds the full response."
         ),
         input_schema=FUNCTION_CALL_INPUT,
         output_schema=s.COMPLETION_OUTPUT,
+        method="POST",
+        path=CHAT_COMPLETIONS,
         run=run_function_call,
-        endpoint="POST /v1/chat/completions",
     ),
 )

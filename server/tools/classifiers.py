@@ -1,4 +1,4 @@
-"""Classification: `mistral_classify` (POST /v1/classifications and /v1/chat/classifications)."""
+"""Classification: `mistral_classify`, of texts or of conversations."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 from server.errors import ToolArgumentError
 from server.tools import schemas as s
 from server.tools.formatting import usage_of
-from server.tools.registry import ToolCall, ToolOutput, ToolSpec
+from server.tools.paths import CHAT_CLASSIFICATIONS, CLASSIFICATIONS
+from server.tools.spec import Operation, ToolCall, ToolOutput, ToolSpec
 
 _SHOWN_LABELS = 3
 
@@ -52,17 +53,14 @@ def _result_line(position: int, result: dict[str, Any]) -> str:
 async def run_classify(call: ToolCall) -> ToolOutput:
     model = call.arguments["model"]
     if "input" in call.arguments:
-        body: dict[str, Any] = {**call.pick(("model", "input", "metadata"))}
-        response: dict[str, Any] = await call.post("/v1/classifications", body)
+        response: dict[str, Any] = await call.forward()
     elif "metadata" in call.arguments:
         raise ToolArgumentError("Argument 'metadata' goes with `input` (texts) only; Mistral refuses it for chats.")
     else:
         conversations = call.arguments.get("conversations") or [call.arguments["messages"]]
         chats: Any = [{"messages": c} for c in conversations]
         # One conversation travels as a single InstructRequest, as Mistral documents it.
-        response = await call.post(
-            "/v1/chat/classifications", {"model": model, "input": chats if len(chats) > 1 else chats[0]}
-        )
+        response = await call.forward({"model": model, "input": chats if len(chats) > 1 else chats[0]}, alternate=True)
     results = [r for r in response.get("results") or [] if isinstance(r, dict)]
     lines = [_result_line(i, r) for i, r in enumerate(results)] or ["Mistral returned no results."]
     head = f"Top scores per target from {response.get('model', model)}:"
@@ -75,14 +73,16 @@ TOOLS = (
         title="Classify texts or conversations with a Mistral classifier",
         description=(
             "Score texts (`input`) or conversations (`messages`, or several `conversations`) with a classifier model: "
-            "your fine-tuned classifier or Mistral's moderation model (POST /v1/classifications, or "
-            "/v1/chat/classifications for conversations). Returns the top labels with scores per target for each "
-            "item; structuredContent.results holds every score. For safety categories use mistral_moderate."
+            "your fine-tuned classifier or Mistral's moderation model. Returns the top labels with scores per target "
+            "for each item; structuredContent.results holds every score. For safety categories use mistral_moderate."
         ),
         input_schema=CLASSIFY_INPUT,
         output_schema=OUTPUT,
+        method="POST",
+        path=CLASSIFICATIONS,
+        alternate=Operation("POST", CHAT_CLASSIFICATIONS),
+        tool_only=frozenset({"messages", "conversations"}),
         run=run_classify,
-        endpoint="POST /v1/classifications, POST /v1/chat/classifications",
         read_only=True,
         idempotent=True,
     ),

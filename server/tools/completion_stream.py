@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.errors import UpstreamStreamBroken
-from server.tools.registry import ToolCall
+from server.tools.spec import ToolCall
 
 # Throttle so a fast stream does not become thousands of notifications.
 _PROGRESS_MIN_INTERVAL = 0.2

@@ -1,4 +1,4 @@
-"""Embeddings: `mistral_embed` (POST /v1/embeddings)."""
+"""Embeddings: `mistral_embed`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 from server.tools import schemas as s
 from server.tools.formatting import usage_of
-from server.tools.registry import ToolCall, ToolOutput, ToolSpec
+from server.tools.paths import EMBEDDINGS
+from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 DEFAULT_EMBED_MODEL = "mistral-embed"
-EMBED_FIELDS = ("model", "input", "output_dimension", "output_dtype", "encoding_format", "metadata")
 _PREVIEW_VALUES = 4
 _PREVIEW_ITEMS = 20
 
@@ -53,9 +53,9 @@ def _preview(item: dict[str, Any], text: str | None) -> str:
 
 
 async def run_embed(call: ToolCall) -> ToolOutput:
-    body = call.pick(EMBED_FIELDS)
+    body = call.fields()
     body.setdefault("model", DEFAULT_EMBED_MODEL)
-    response: dict[str, Any] = await call.post("/v1/embeddings", body)
+    response: dict[str, Any] = await call.forward(body)
     texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
     data = response.get("data") or []
     lines = [f"{len(data)} embedding(s) from {response.get('model', body['model'])}:"]
@@ -73,14 +73,15 @@ TOOLS = (
         name="mistral_embed",
         title="Embed texts with Mistral",
         description=(
-            "Turn a text or a list of texts into embedding vectors (POST /v1/embeddings) for search, "
-            "clustering or similarity. The text summarises each vector (dimension, first values, norm); "
+            "Turn a text or a list of texts into embedding vectors for search, clustering or similarity. "
+            "The text summarises each vector (dimension, first values, norm); "
             f"structuredContent holds the full vectors. Default model: {DEFAULT_EMBED_MODEL}."
         ),
         input_schema=EMBED_INPUT,
         output_schema=EMBED_OUTPUT,
+        method="POST",
+        path=EMBEDDINGS,
         run=run_embed,
-        endpoint="POST /v1/embeddings",
         read_only=True,
         idempotent=True,
     ),

@@ -1,4 +1,4 @@
-"""File content: `mistral_upload_file` (multipart POST /v1/files) and `mistral_download_file`.
+"""File content: `mistral_upload_file` (a multipart upload) and `mistral_download_file`.
 
 Uploads travel inside one MCP request (capped at 16 MiB by default, base64 adds a third),
 so they are limited to `UPLOAD_MAX_BYTES`. Downloads return a window of at most
@@ -19,8 +19,8 @@ import mcp_types as types
 
 from server.errors import ToolArgumentError
 from server.tools import schemas as s
-from server.tools.files import FILE_OUTPUT, FILE_PURPOSES, describe_file
-from server.tools.registry import ToolCall, ToolOutput, ToolSpec, endpoint_path
+from server.tools.files import FILE_OUTPUT, FILE_PURPOSES, FILES_PATH, describe_file
+from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 DOWNLOAD_MAX_BYTES = 100_000
@@ -147,13 +147,9 @@ def _sniff(content: bytes) -> str | None:
 async def run_upload_file(call: ToolCall) -> ToolOutput:
     content = _upload_bytes(call)
     filename = call.arguments["filename"]
-    form = {"purpose": call.arguments.get("purpose", "fine-tune")}
-    if "visibility" in call.arguments:
-        form["visibility"] = call.arguments["visibility"]
-    if "expiry" in call.arguments:
-        form["expiry"] = str(call.arguments["expiry"])
-    record: dict[str, Any] = await call.request(
-        "POST", "/v1/files", files={"file": (filename, content, _mimetype(filename, content))}, data=form
+    form = {"purpose": "fine-tune", **{name: str(value) for name, value in call.fields().items()}}
+    record: dict[str, Any] = await call.send(
+        files={"file": (filename, content, _mimetype(filename, content))}, data=form
     )
     text = (
         f"Uploaded {describe_file(record)}.\nUse file id {record.get('id')} with the fine-tuning, batch or OCR tools."
@@ -176,7 +172,7 @@ async def run_download_file(call: ToolCall) -> ToolOutput:
     offset = call.arguments.get("offset", 0)
     encoding = call.arguments.get("encoding", "auto")
     limit = call.arguments.get("max_bytes", DOWNLOAD_MAX_BYTES)
-    window = await call.download(endpoint_path("/v1/files/{id}/content", id=file_id), offset=offset, limit=limit)
+    window = await call.download(offset=offset, limit=limit)
     text = None if encoding == "base64" else _as_text(window.content, window.complete)
     if text == "" and window.content:
         # The window holds only the start of one character: as text it would return nothing and send
@@ -238,28 +234,34 @@ TOOLS = (
         name="mistral_upload_file",
         title="Upload a file to Mistral",
         description=(
-            "Upload a file to Mistral (multipart POST /v1/files) for fine-tuning (JSONL), batch jobs (JSONL) or "
+            "Upload a file to Mistral (multipart) for fine-tuning (JSONL), batch jobs (JSONL) or "
             "OCR (PDF, image). Give `filename`, `purpose`, and the content as text (`content`) or base64 "
             f"(`content_base64`); at most {UPLOAD_MAX_BYTES // _MIB} MiB. Returns the new file's id and details."
         ),
         input_schema=UPLOAD_INPUT,
         output_schema=FILE_OUTPUT,
+        method="POST",
+        path=FILES_PATH,
+        # The name and the bytes become the multipart file part; the other arguments are form fields.
+        tool_only=frozenset({"filename", "content", "content_base64"}),
         run=run_upload_file,
-        endpoint="POST /v1/files",
     ),
     ToolSpec(
         name="mistral_download_file",
         title="Read a file stored at Mistral",
         description=(
-            "Read a file's content (GET /v1/files/{file_id}/content), e.g. batch results or training data. "
-            "Text comes back inline as UTF-8; binary files as a base64 embedded resource. At most "
+            "Read a file's content, e.g. batch results or training data. Text comes back inline as UTF-8; "
+            "binary files as a base64 embedded resource. At most "
             f"{DOWNLOAD_MAX_BYTES:,} bytes per call: the reply says which `offset` reads the next part. For a "
             "whole large file, use mistral_get_file_url instead."
         ),
         input_schema=DOWNLOAD_INPUT,
         output_schema=DOWNLOAD_OUTPUT,
+        method="GET",
+        path="/v1/files/{file_id}/content",
+        # The window and decoding of the bytes are ours; Mistral sends the whole body.
+        tool_only=frozenset({"offset", "max_bytes", "encoding"}),
         run=run_download_file,
-        endpoint="GET /v1/files/{file_id}/content",
         read_only=True,
         idempotent=True,
     ),

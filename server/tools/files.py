@@ -1,4 +1,4 @@
-"""Files: list, get, signed URL and delete (/v1/files); upload and download live in file_content.py."""
+"""Files: list, get, signed URL and delete; upload and download live in file_content.py."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import time
 from typing import Any
 
 from server.tools import schemas as s
-from server.tools.registry import ToolCall, ToolOutput, ToolSpec, endpoint_path
+from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
+FILES_PATH = "/v1/files"  # GET lists, POST uploads
+FILE_PATH = "/v1/files/{file_id}"
 FILE_PURPOSES = ["fine-tune", "batch", "ocr"]
 SAMPLE_TYPES = ["pretrain", "instruct", "batch_request", "batch_result", "batch_error"]
 FILE_SOURCES = ["upload", "repository", "mistral"]
@@ -76,36 +78,28 @@ def describe_file(record: dict[str, Any]) -> str:
     )
 
 
-async def run_list_files(call: ToolCall) -> ToolOutput:
-    params = call.pick(
-        ("page", "page_size", "include_total", "purpose", "sample_type", "source", "search", "mimetypes")
-    )
-    response: dict[str, Any] = await call.get("/v1/files", params)
+def render_files(call: ToolCall, response: dict[str, Any]) -> ToolOutput:
     files = [f for f in response.get("data") or [] if isinstance(f, dict)]
-    page = params.get("page", 0)
+    page = call.arguments.get("page", 0)
     total = response.get("total")
     head = f"{len(files)} file(s) on page {page}" + (f", {total} in all" if isinstance(total, int) else "") + ":"
     lines = [head, *(f"- {describe_file(f)}" for f in files)] if files else [f"No files on page {page}."]
-    if isinstance(total, int) and (page + 1) * params.get("page_size", 100) < total:
+    if isinstance(total, int) and (page + 1) * call.arguments.get("page_size", 100) < total:
         lines.append(f"More files: call again with page={page + 1}.")
     return ToolOutput("\n".join(lines), response)
 
 
-async def run_get_file(call: ToolCall) -> ToolOutput:
-    record: dict[str, Any] = await call.get(endpoint_path("/v1/files/{id}", id=call.arguments["file_id"]))
+def render_file(call: ToolCall, record: dict[str, Any]) -> ToolOutput:
     return ToolOutput(describe_file(record), record)
 
 
-async def run_get_file_url(call: ToolCall) -> ToolOutput:
-    path = endpoint_path("/v1/files/{id}/url", id=call.arguments["file_id"])
-    response: dict[str, Any] = await call.get(path, call.pick(("expiry",)))
+def render_file_url(call: ToolCall, response: dict[str, Any]) -> ToolOutput:
     hours = call.arguments.get("expiry", 24)
     return ToolOutput(f"Download link (works for {hours} h, no API key needed):\n{response.get('url')}", response)
 
 
-async def run_delete_file(call: ToolCall) -> ToolOutput:
+def render_deleted(call: ToolCall, response: dict[str, Any]) -> ToolOutput:
     file_id = call.arguments["file_id"]
-    response: dict[str, Any] = await call.delete(endpoint_path("/v1/files/{id}", id=file_id))
     done = response.get("deleted", True)
     return ToolOutput(f"Deleted file {file_id}." if done else f"Mistral did not delete file {file_id}.", response)
 
@@ -115,14 +109,15 @@ TOOLS = (
         name="mistral_list_files",
         title="List files uploaded to Mistral",
         description=(
-            "List the files in this Mistral workspace (GET /v1/files), newest first, a page at a time: training "
-            "data, batch inputs and results, OCR documents. Filter by purpose, sample_type, source, name or "
-            "mimetype. Returns one line per file (id, name, size, purpose); structuredContent.data holds the records."
+            "List the files in this Mistral workspace, newest first, a page at a time: training data, batch "
+            "inputs and results, OCR documents. Filter by purpose, sample_type, source, name or mimetype. "
+            "Returns one line per file (id, name, size, purpose); structuredContent.data holds the records."
         ),
         input_schema=LIST_INPUT,
         output_schema=LIST_OUTPUT,
-        run=run_list_files,
-        endpoint="GET /v1/files",
+        method="GET",
+        path=FILES_PATH,
+        render=render_files,
         read_only=True,
         idempotent=True,
     ),
@@ -130,13 +125,14 @@ TOOLS = (
         name="mistral_get_file",
         title="Get a Mistral file's details",
         description=(
-            "Details of one uploaded file (GET /v1/files/{file_id}): name, size, purpose, sample type, line count. "
-            "To read its content use mistral_download_file."
+            "Details of one uploaded file: name, size, purpose, sample type, line count. To read its content "
+            "use mistral_download_file."
         ),
         input_schema=FILE_INPUT,
         output_schema=FILE_OUTPUT,
-        run=run_get_file,
-        endpoint="GET /v1/files/{file_id}",
+        method="GET",
+        path=FILE_PATH,
+        render=render_file,
         read_only=True,
         idempotent=True,
     ),
@@ -144,13 +140,14 @@ TOOLS = (
         name="mistral_get_file_url",
         title="Get a download link for a Mistral file",
         description=(
-            "A signed URL that downloads one file without an API key (GET /v1/files/{file_id}/url), valid for "
-            "`expiry` hours (default 24). Use it for files too big to read through mistral_download_file."
+            "A signed URL that downloads one file without an API key, valid for `expiry` hours (default 24). "
+            "Use it for files too big to read through mistral_download_file."
         ),
         input_schema=URL_INPUT,
         output_schema=URL_OUTPUT,
-        run=run_get_file_url,
-        endpoint="GET /v1/files/{file_id}/url",
+        method="GET",
+        path="/v1/files/{file_id}/url",
+        render=render_file_url,
         read_only=True,
         idempotent=True,
     ),
@@ -158,13 +155,14 @@ TOOLS = (
         name="mistral_delete_file",
         title="Delete a file from Mistral",
         description=(
-            "Permanently delete an uploaded file (DELETE /v1/files/{file_id}). Jobs that used it keep their "
-            "results. This cannot be undone: confirm with the user first."
+            "Permanently delete an uploaded file. Jobs that used it keep their results. This cannot be undone: "
+            "confirm with the user first."
         ),
         input_schema=FILE_INPUT,
         output_schema=DELETE_OUTPUT,
-        run=run_delete_file,
-        endpoint="DELETE /v1/files/{file_id}",
+        method="DELETE",
+        path=FILE_PATH,
+        render=render_deleted,
         destructive=True,
         idempotent=True,
     ),

@@ -1,27 +1,14 @@
-"""Code completion with Codestral: `mistral_code_complete` (POST /v1/fim/completions)."""
+"""Code completion with Codestral: `mistral_code_complete` (fill in the middle)."""
 
 from __future__ import annotations
 
 from server.tools import schemas as s
 from server.tools.chat import complete
 from server.tools.formatting import completion_text, usage_of
-from server.tools.registry import ToolCall, ToolOutput, ToolSpec
+from server.tools.paths import FIM_COMPLETIONS
+from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 DEFAULT_FIM_MODEL = "codestral-latest"
-FIM_PATH = "/v1/fim/completions"
-FIM_FIELDS = (
-    "model",
-    "prompt",
-    "suffix",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "min_tokens",
-    "stop",
-    "random_seed",
-    "metadata",
-    "prompt_cache_key",
-)
 
 FIM_INPUT = s.object_schema(
     {
@@ -42,9 +29,9 @@ FIM_INPUT = s.object_schema(
 
 
 async def run_code_complete(call: ToolCall) -> ToolOutput:
-    body = call.pick(FIM_FIELDS)
+    body = call.fields()
     body.setdefault("model", DEFAULT_FIM_MODEL)
-    response = await complete(call, FIM_PATH, body, "chat.completion")
+    response = await complete(call, body, "chat.completion")
     return ToolOutput(completion_text(response), response, usage_of(response))
 
 
@@ -54,12 +41,13 @@ TOOLS = (
         title="Complete code with Codestral (fill in the middle)",
         description=(
             "Fill in code between a `prompt` (code before the cursor) and an optional `suffix` (code after it) "
-            "with Codestral (POST /v1/fim/completions). Returns only the generated middle part; "
-            f"structuredContent holds the full response. Default model: {DEFAULT_FIM_MODEL}."
+            "with Codestral. Returns only the generated middle part; structuredContent holds the full response. "
+            f"Default model: {DEFAULT_FIM_MODEL}."
         ),
         input_schema=FIM_INPUT,
         output_schema=s.COMPLETION_OUTPUT,
+        method="POST",
+        path=FIM_COMPLETIONS,
         run=run_code_complete,
-        endpoint="POST /v1/fim/completions",
     ),
 )

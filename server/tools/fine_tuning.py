@@ -1,4 +1,4 @@
-"""Fine-tuning jobs (/v1/fine_tuning/jobs): create (or estimate), list, get, cancel, start.
+"""Fine-tuning jobs: create (or estimate), list, get, cancel, start.
 
 Mistral documents these in its legacy API reference; the job is never deleted, only cancelled.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.tools import schemas as s
-from server.tools.registry import ToolCall, ToolOutput, ToolSpec, endpoint_path
+from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 JOBS_PATH = "/v1/fine_tuning/jobs"
 DEFAULT_PAGE_SIZE = 20
@@ -24,20 +24,6 @@ JOB_STATUSES = [
     "CANCELLED",
     "CANCELLATION_REQUESTED",
 ]
-# JobIn fields we forward; `dry_run` is a query parameter.
-JOB_FIELDS = (
-    "model",
-    "training_files",
-    "validation_files",
-    "suffix",
-    "integrations",
-    "auto_start",
-    "invalid_sample_skip_percentage",
-    "job_type",
-    "hyperparameters",
-    "repositories",
-    "classifier_targets",
-)
 
 _FRACTION: s.Schema = {"type": "number", "minimum": 0, "maximum": 1}
 HYPERPARAMETERS: s.Schema = s.object_schema(
@@ -185,7 +171,7 @@ def _estimate(meta: dict[str, Any]) -> str:
 async def run_create_job(call: ToolCall) -> ToolOutput:
     dry_run = call.arguments.get("dry_run", False)
     params = {"dry_run": True} if dry_run else None
-    response: dict[str, Any] = await call.request("POST", JOBS_PATH, json=call.pick(JOB_FIELDS), params=params)
+    response: dict[str, Any] = await call.send(json=call.fields(), params=params)
     if dry_run:
         return ToolOutput(_estimate(response), response)
     waiting = "" if response.get("auto_start", True) else " It waits for mistral_start_fine_tuning_job."
@@ -196,9 +182,7 @@ async def run_create_job(call: ToolCall) -> ToolOutput:
 async def run_list_jobs(call: ToolCall) -> ToolOutput:
     page = call.arguments.get("page", 0)
     size = call.arguments.get("page_size", DEFAULT_PAGE_SIZE)
-    filters = ("model", "status", "created_after", "created_before", "created_by_me", "suffix")
-    params = {**call.pick((*filters, "wandb_project", "wandb_name")), "page": page, "page_size": size}
-    response: dict[str, Any] = await call.get(JOBS_PATH, params)
+    response: dict[str, Any] = await call.forward({**call.fields(), "page": page, "page_size": size})
     jobs = [j for j in response.get("data") or [] if isinstance(j, dict)]
     total = response.get("total")
     lines = [f"{len(jobs)} job(s) on page {page}" + (f", {total} in all:" if isinstance(total, int) else ":")]
@@ -208,12 +192,7 @@ async def run_list_jobs(call: ToolCall) -> ToolOutput:
     return ToolOutput("\n".join(lines), response)
 
 
-def _job_path(call: ToolCall, action: str = "") -> str:
-    return endpoint_path(JOBS_PATH + "/{id}" + action, id=call.arguments["job_id"])
-
-
-async def run_get_job(call: ToolCall) -> ToolOutput:
-    job: dict[str, Any] = await call.get(_job_path(call))
+def render_job(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
     lines = [job_line(job)]
     checkpoints = job.get("checkpoints") or []
     if checkpoints and isinstance(checkpoints[-1], dict):
@@ -225,27 +204,17 @@ async def run_get_job(call: ToolCall) -> ToolOutput:
     return ToolOutput("\n".join(lines), job)
 
 
-async def run_cancel_job(call: ToolCall) -> ToolOutput:
-    job: dict[str, Any] = await call.post(_job_path(call, "/cancel"), None)
+def render_cancelled(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
     return ToolOutput(f"Cancellation requested: {job_line(job)}", job)
 
 
-async def run_start_job(call: ToolCall) -> ToolOutput:
-    job: dict[str, Any] = await call.post(_job_path(call, "/start"), None)
+def render_started(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
     return ToolOutput(f"Started: {job_line(job)}", job)
 
 
-def _spec(name: str, title: str, description: str, run: Any, endpoint: str, **hints: Any) -> ToolSpec:
-    return ToolSpec(
-        name=name,
-        title=title,
-        description=description,
-        input_schema=JOB_INPUT,
-        output_schema=JOB_OUTPUT,
-        run=run,
-        endpoint=endpoint,
-        **hints,
-    )
+def _job_spec(**fields: Any) -> ToolSpec:
+    """A tool on one job, named by its `job_id`, that answers with the job."""
+    return ToolSpec(input_schema=JOB_INPUT, output_schema=JOB_OUTPUT, **fields)
 
 
 TOOLS = (
@@ -253,58 +222,70 @@ TOOLS = (
         name="mistral_create_fine_tuning_job",
         title="Create a Mistral fine-tuning job",
         description=(
-            "Fine-tune a Mistral model on uploaded JSONL files (POST /v1/fine_tuning/jobs). Upload data first "
-            "with mistral_upload_file (purpose fine-tune). Use `dry_run: true` first to get the cost, token and "
-            "duration estimate without creating a job. Returns the job (id, status) or the estimate. Training is "
-            "billed: confirm the estimate with the user before creating the real job."
+            "Fine-tune a Mistral model on uploaded JSONL files. Upload data first with mistral_upload_file "
+            "(purpose fine-tune). Use `dry_run: true` first to get the cost, token and duration estimate without "
+            "creating a job. Returns the job (id, status) or the estimate. Training is billed: confirm the "
+            "estimate with the user before creating the real job."
         ),
         input_schema=CREATE_INPUT,
         output_schema={"type": "object"},  # a job, or a cost estimate when dry_run
+        method="POST",
+        path=JOBS_PATH,
+        tool_only=frozenset({"dry_run"}),  # a query flag, sent only when true
         run=run_create_job,
-        endpoint="POST /v1/fine_tuning/jobs",
     ),
     ToolSpec(
         name="mistral_list_fine_tuning_jobs",
         title="List Mistral fine-tuning jobs",
         description=(
-            "List fine-tuning jobs (GET /v1/fine_tuning/jobs), newest first, a page at a time "
-            f"(default {DEFAULT_PAGE_SIZE}), filtered by model, status, dates, suffix or W&B project. Returns "
-            "one line per job (id, status, model, resulting model); structuredContent.data holds the jobs."
+            f"List fine-tuning jobs, newest first, a page at a time (default {DEFAULT_PAGE_SIZE}), filtered by "
+            "model, status, dates, suffix or W&B project. Returns one line per job (id, status, model, resulting "
+            "model); structuredContent.data holds the jobs."
         ),
         input_schema=LIST_INPUT,
         output_schema=LIST_OUTPUT,
+        method="GET",
+        path=JOBS_PATH,
         run=run_list_jobs,
-        endpoint="GET /v1/fine_tuning/jobs",
         read_only=True,
         idempotent=True,
     ),
-    _spec(
-        "mistral_get_fine_tuning_job",
-        "Get a Mistral fine-tuning job",
-        "Status and details of one fine-tuning job (GET /v1/fine_tuning/jobs/{job_id}): status, events, "
-        "checkpoints with metrics, and the fine-tuned model's id once it succeeded.",
-        run_get_job,
-        "GET /v1/fine_tuning/jobs/{job_id}",
+    _job_spec(
+        name="mistral_get_fine_tuning_job",
+        title="Get a Mistral fine-tuning job",
+        description=(
+            "Status and details of one fine-tuning job: status, events, checkpoints with metrics, and the "
+            "fine-tuned model's id once it succeeded."
+        ),
+        method="GET",
+        path="/v1/fine_tuning/jobs/{job_id}",
+        render=render_job,
         read_only=True,
         idempotent=True,
     ),
-    _spec(
-        "mistral_cancel_fine_tuning_job",
-        "Cancel a Mistral fine-tuning job",
-        "Stop a queued or running fine-tuning job (POST /v1/fine_tuning/jobs/{job_id}/cancel). Training done so "
-        "far is lost and cannot be resumed. Returns the job with its new status.",
-        run_cancel_job,
-        "POST /v1/fine_tuning/jobs/{job_id}/cancel",
+    _job_spec(
+        name="mistral_cancel_fine_tuning_job",
+        title="Cancel a Mistral fine-tuning job",
+        description=(
+            "Stop a queued or running fine-tuning job. Training done so far is lost and cannot be resumed. "
+            "Returns the job with its new status."
+        ),
+        method="POST",
+        path="/v1/fine_tuning/jobs/{job_id}/cancel",
+        render=render_cancelled,
         destructive=True,
         idempotent=True,
     ),
-    _spec(
-        "mistral_start_fine_tuning_job",
-        "Start a validated Mistral fine-tuning job",
-        "Start a fine-tuning job created with `auto_start: false` once it is validated "
-        "(POST /v1/fine_tuning/jobs/{job_id}/start). Training is billed. Returns the job with its new status.",
-        run_start_job,
-        "POST /v1/fine_tuning/jobs/{job_id}/start",
+    _job_spec(
+        name="mistral_start_fine_tuning_job",
+        title="Start a validated Mistral fine-tuning job",
+        description=(
+            "Start a fine-tuning job created with `auto_start: false` once it is validated. Training is billed. "
+            "Returns the job with its new status."
+        ),
+        method="POST",
+        path="/v1/fine_tuning/jobs/{job_id}/start",
+        render=render_started,
         idempotent=True,
     ),
 )

@@ -1,11 +1,13 @@
-"""Models: `mistral_list_models`, `mistral_get_model`, `mistral_delete_model` (/v1/models)."""
+"""Models: `mistral_list_models`, `mistral_get_model`, `mistral_delete_model`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from server.tools import schemas as s
-from server.tools.registry import ToolCall, ToolOutput, ToolSpec, endpoint_path
+from server.tools.spec import ToolCall, ToolOutput, ToolSpec
+
+MODEL_PATH = "/v1/models/{model_id}"
 
 # Friendly capability names -> the ModelCapabilities flag each one reads.
 CAPABILITIES = {
@@ -75,8 +77,7 @@ def _line(card: dict[str, Any]) -> str:
     return f"- {card.get('id')}: " + "; ".join(parts)
 
 
-async def run_list_models(call: ToolCall) -> ToolOutput:
-    response: dict[str, Any] = await call.get("/v1/models")
+def render_models(call: ToolCall, response: dict[str, Any]) -> ToolOutput:
     cards = [c for c in response.get("data") or [] if isinstance(c, dict)]
     total = len(cards)
     if "capability" in call.arguments:
@@ -90,8 +91,7 @@ async def run_list_models(call: ToolCall) -> ToolOutput:
     return ToolOutput(text, {**response, "data": cards, "total_listed": total})
 
 
-async def run_get_model(call: ToolCall) -> ToolOutput:
-    card: dict[str, Any] = await call.get(endpoint_path("/v1/models/{id}", id=call.arguments["model_id"]))
+def render_model(call: ToolCall, card: dict[str, Any]) -> ToolOutput:
     lines = [_line(card)]
     if card.get("description"):
         lines.append(str(card["description"]))
@@ -100,9 +100,8 @@ async def run_get_model(call: ToolCall) -> ToolOutput:
     return ToolOutput("\n".join(lines), card)
 
 
-async def run_delete_model(call: ToolCall) -> ToolOutput:
+def render_deleted(call: ToolCall, response: dict[str, Any]) -> ToolOutput:
     model_id = call.arguments["model_id"]
-    response: dict[str, Any] = await call.delete(endpoint_path("/v1/models/{id}", id=model_id))
     done = response.get("deleted", True)
     return ToolOutput(f"Deleted model {model_id}." if done else f"Mistral did not delete {model_id}.", response)
 
@@ -112,15 +111,18 @@ TOOLS = (
         name="mistral_list_models",
         title="List Mistral models",
         description=(
-            "List the models this Mistral key can use (GET /v1/models), including your fine-tuned models. "
+            "List the models this Mistral key can use, including your fine-tuned models. "
             "Filter by `capability` (chat, function_calling, vision, fim, ocr, embeddings, fine_tuning, …), by "
             "id text (`search`), or to fine-tuned models only. Use it to pick a model id for the other tools. "
             "Returns one line per model (capabilities, context length); structuredContent.data holds the model cards."
         ),
         input_schema=LIST_INPUT,
         output_schema=LIST_OUTPUT,
-        run=run_list_models,
-        endpoint="GET /v1/models",
+        method="GET",
+        path="/v1/models",
+        # Mistral lists every model at once: the filters apply to its list here.
+        tool_only=frozenset({"capability", "search", "fine_tuned_only"}),
+        render=render_models,
         read_only=True,
         idempotent=True,
     ),
@@ -128,13 +130,14 @@ TOOLS = (
         name="mistral_get_model",
         title="Get a Mistral model",
         description=(
-            "Details of one model (GET /v1/models/{model_id}): capabilities, context length, aliases, "
+            "Details of one model: capabilities, context length, aliases, "
             "deprecation, and for fine-tuned models the base model and job. structuredContent is the model card."
         ),
         input_schema=MODEL_INPUT,
         output_schema=_MODEL_CARD,
-        run=run_get_model,
-        endpoint="GET /v1/models/{model_id}",
+        method="GET",
+        path=MODEL_PATH,
+        render=render_model,
         read_only=True,
         idempotent=True,
     ),
@@ -142,13 +145,14 @@ TOOLS = (
         name="mistral_delete_model",
         title="Delete a fine-tuned Mistral model",
         description=(
-            "Permanently delete one of your fine-tuned models (DELETE /v1/models/{model_id}; ids start with 'ft:'). "
+            "Permanently delete one of your fine-tuned models (ids start with 'ft:'). "
             "Base models cannot be deleted. This cannot be undone: confirm with the user first."
         ),
         input_schema=MODEL_INPUT,
         output_schema=DELETE_OUTPUT,
-        run=run_delete_model,
-        endpoint="DELETE /v1/models/{model_id}",
+        method="DELETE",
+        path=MODEL_PATH,
+        render=render_deleted,
         destructive=True,
         idempotent=True,
     ),

@@ -1,4 +1,4 @@
-"""Moderation: `mistral_moderate` (POST /v1/moderations and /v1/chat/moderations)."""
+"""Moderation: `mistral_moderate`, of texts or of a conversation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 from server.errors import ToolArgumentError
 from server.tools import schemas as s
 from server.tools.formatting import usage_of
-from server.tools.registry import ToolCall, ToolOutput, ToolSpec
+from server.tools.paths import CHAT_MODERATIONS, MODERATIONS
+from server.tools.spec import Operation, ToolCall, ToolOutput, ToolSpec
 
 DEFAULT_MODERATION_MODEL = "mistral-moderation-latest"
 
@@ -45,15 +46,14 @@ def _result_line(position: int, result: dict[str, Any]) -> str:
 
 
 async def run_moderate(call: ToolCall) -> ToolOutput:
-    model = call.arguments.get("model", DEFAULT_MODERATION_MODEL)
     if "messages" in call.arguments and "input" in call.arguments:
         raise ToolArgumentError("Give either `input` (texts) or `messages` (a conversation), not both.")
+    body = {"model": DEFAULT_MODERATION_MODEL, **call.fields()}
     if "messages" in call.arguments:
-        response: dict[str, Any] = await call.post(
-            "/v1/chat/moderations", {"model": model, "input": call.arguments["messages"]}
-        )
+        # A conversation goes to chat moderation as its `input`.
+        response: dict[str, Any] = await call.forward({**body, "input": call.arguments["messages"]}, alternate=True)
     else:
-        response = await call.post("/v1/moderations", {"model": model, "input": call.arguments["input"]})
+        response = await call.forward(body)
     results = response.get("results") or []
     lines = [_result_line(i, r) for i, r in enumerate(results)] or ["Mistral returned no results."]
     return ToolOutput("\n".join(lines), response, usage_of(response))
@@ -66,13 +66,16 @@ TOOLS = (
         description=(
             "Check texts (`input`) or a conversation (`messages`) against Mistral's moderation categories "
             "(sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, "
-            "health, financial, law, pii). Returns which categories are flagged with their scores "
-            "(POST /v1/moderations or /v1/chat/moderations); structuredContent holds the full response."
+            "health, financial, law, pii). Returns which categories are flagged with their scores; "
+            "structuredContent holds the full response."
         ),
         input_schema=MODERATE_INPUT,
         output_schema=MODERATE_OUTPUT,
+        method="POST",
+        path=MODERATIONS,
+        alternate=Operation("POST", CHAT_MODERATIONS),
+        tool_only=frozenset({"messages"}),
         run=run_moderate,
-        endpoint="POST /v1/moderations, POST /v1/chat/moderations",
         read_only=True,
         idempotent=True,
     ),

@@ -1,4 +1,4 @@
-"""OCR: `mistral_ocr` (POST /v1/ocr) on a document URL, an image URL or an uploaded file."""
+"""OCR: `mistral_ocr` on a document URL, an image URL or an uploaded file."""
 
 from __future__ import annotations
 
@@ -6,24 +6,12 @@ from typing import Any
 
 from server.errors import ToolArgumentError
 from server.tools import schemas as s
-from server.tools.registry import ToolCall, ToolOutput, ToolSpec
+from server.tools.paths import OCR
+from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 DEFAULT_OCR_MODEL = "mistral-ocr-latest"
-OCR_FIELDS = (
-    "model",
-    "pages",
-    "include_image_base64",
-    "image_limit",
-    "image_min_size",
-    "bbox_annotation_format",
-    "document_annotation_format",
-    "document_annotation_prompt",
-    "table_format",
-    "extract_header",
-    "extract_footer",
-    "include_blocks",
-    "confidence_scores_granularity",
-)
+# The document's source, one of them, becomes OCRRequest.document.
+DOCUMENT_SOURCES = frozenset({"document_url", "document_name", "image_url", "file_id"})
 _URL: s.Schema = {"type": "string", "minLength": 1, "maxLength": 20_000_000}
 
 OCR_INPUT = s.object_schema(
@@ -105,8 +93,8 @@ def _page_text(page: dict[str, Any], position: int) -> str:
 async def run_ocr(call: ToolCall) -> ToolOutput:
     if "document_name" in call.arguments and "document_url" not in call.arguments:
         raise ToolArgumentError("Argument 'document_name' goes with `document_url` only.")
-    body = {"model": DEFAULT_OCR_MODEL, **call.pick(OCR_FIELDS), "document": _document(call.arguments)}
-    response: dict[str, Any] = await call.post("/v1/ocr", body)
+    body = {"model": DEFAULT_OCR_MODEL, **call.fields(), "document": _document(call.arguments)}
+    response: dict[str, Any] = await call.forward(body)
     pages = [p for p in response.get("pages") or [] if isinstance(p, dict)]
     blocks = [_page_text(page, position) for position, page in enumerate(pages)]
     if response.get("document_annotation"):
@@ -120,15 +108,17 @@ TOOLS = (
         name="mistral_ocr",
         title="Read a document or image with Mistral OCR",
         description=(
-            "Extract the text of a PDF, document or image as markdown with Mistral OCR (POST /v1/ocr). Give "
+            "Extract the text of a PDF, document or image as markdown with Mistral OCR. Give "
             "exactly one of `document_url`, `image_url` or `file_id` (a file uploaded with purpose ocr). Optional: "
             "`pages`, table format, header/footer extraction, and json_schema annotations of the document or its "
             "images. Returns the markdown page by page; structuredContent holds pages, images and usage."
         ),
         input_schema=OCR_INPUT,
         output_schema=OUTPUT,
+        method="POST",
+        path=OCR,
+        tool_only=DOCUMENT_SOURCES,
         run=run_ocr,
-        endpoint="POST /v1/ocr",
         read_only=True,
         idempotent=True,
     ),

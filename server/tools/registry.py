@@ -1,9 +1,8 @@
-"""The tool registry: tools as data plus a thin async function, and the one place where
-tool errors become MCP `isError` results.
+"""The tool registry: the one place where tool errors become MCP `isError` results.
 
-A tool never builds HTTP by hand: it names the endpoint and the body through `ToolCall`,
-which carries the caller's key to the shared upstream client. `call` also applies what every
-tool needs: argument validation, a deadline, keep-alive progress and the result size cap.
+Tools are data (`server/tools/spec.py`): a spec names its endpoint, and its `ToolCall` carries the
+caller's key to the shared upstream client. `call` also applies what every tool needs: argument
+validation, a deadline, keep-alive progress and the result size cap.
 """
 
 from __future__ import annotations
@@ -11,9 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-import urllib.parse
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 import anyio
@@ -25,102 +22,12 @@ from server.errors import ToolArgumentError, UpstreamError, UpstreamStreamBroken
 from server.limits.deadlines import DEADLINE_GRACE, TOOL_DEADLINE
 from server.tools.limits import fit_result
 from server.tools.progress import ProgressFn, ProgressReporter
-from server.upstream.client import Download, FileField, MistralClient
+from server.tools.spec import ToolCall, ToolOutput, ToolSpec
+from server.upstream.client import MistralClient
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ProgressFn", "ToolCall", "ToolOutput", "ToolRegistry", "ToolSpec", "endpoint_path", "error_result"]
-
-
-@dataclass(frozen=True, slots=True)
-class ToolOutput:
-    """What a tool hands back: text a model reads, and the full response as structured data."""
-
-    text: str
-    structured: dict[str, Any] | None = None
-    usage: Mapping[str, Any] | None = None
-    content: tuple[types.ContentBlock, ...] = ()  # extra blocks after the text (embedded files)
-
-
-@dataclass(slots=True)
-class ToolCall:
-    """One invocation: validated arguments plus the means to reach Mistral as this user."""
-
-    arguments: dict[str, Any]
-    upstream: MistralClient
-    api_key: str = field(repr=False)
-    progress: ProgressFn | None = None
-    deadline: float | None = None  # time.monotonic() by which a streamed reply must be done
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        files: Mapping[str, FileField] | None = None,
-        data: Mapping[str, str] | None = None,
-    ) -> Any:
-        response = await self.upstream.request(
-            self.api_key, method, path, json=json, params=params, files=files, data=data
-        )
-        return response.json()
-
-    async def post(self, path: str, body: Any) -> Any:
-        return await self.request("POST", path, json=body)
-
-    async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        return await self.request("GET", path, params=params)
-
-    async def delete(self, path: str) -> Any:
-        return await self.request("DELETE", path)
-
-    async def download(self, path: str, *, offset: int, limit: int) -> Download:
-        return await self.upstream.download(self.api_key, path, offset=offset, limit=limit)
-
-    def pick(self, names: Iterable[str]) -> dict[str, Any]:
-        """The arguments among `names` that the caller set: exactly what Mistral will accept."""
-        return {name: self.arguments[name] for name in names if name in self.arguments}
-
-
-ToolFn = Callable[[ToolCall], Awaitable[ToolOutput]]
-
-
-def endpoint_path(template: str, **ids: str) -> str:
-    """Fill `{name}` slots of a Mistral path with percent-encoded ids, one path segment each."""
-    return template.format(**{name: urllib.parse.quote(value, safe=":@") for name, value in ids.items()})
-
-
-@dataclass(frozen=True, slots=True)
-class ToolSpec:
-    name: str
-    title: str
-    description: str
-    input_schema: dict[str, Any]
-    run: ToolFn
-    endpoint: str
-    read_only: bool = False
-    destructive: bool = False
-    idempotent: bool = False
-    open_world: bool = True
-    output_schema: dict[str, Any] | None = None
-
-    def to_mcp(self) -> types.Tool:
-        return types.Tool(
-            name=self.name,
-            title=self.title,
-            description=self.description,
-            input_schema=self.input_schema,
-            output_schema=self.output_schema,
-            annotations=types.ToolAnnotations(
-                title=self.title,
-                read_only_hint=self.read_only,
-                destructive_hint=self.destructive,
-                idempotent_hint=self.idempotent,
-                open_world_hint=self.open_world,
-            ),
-        )
+__all__ = ["ProgressFn", "ToolCall", "ToolOutput", "ToolRegistry", "ToolSpec", "error_result"]
 
 
 def _describe(error: ValidationError) -> str:
@@ -275,11 +182,10 @@ class ToolRegistry:
         progress: ProgressFn | None,
     ) -> tuple[types.CallToolResult, ToolOutput | None]:
         try:
-            call = ToolCall(
-                self.validate(spec.name, arguments), upstream, api_key, progress, time.monotonic() + TOOL_DEADLINE
-            )
+            deadline = time.monotonic() + TOOL_DEADLINE
+            call = ToolCall(self.validate(spec.name, arguments), upstream, api_key, progress, deadline, spec=spec)
             with anyio.fail_after(TOOL_DEADLINE + DEADLINE_GRACE):
-                output = await spec.run(call)
+                output = await spec.execute(call)
         except UpstreamStreamBroken as exc:
             partial = f"\n\nReceived before the break:\n{exc.partial_text}" if exc.partial_text else ""
             text, _ = fit_result(f"{exc}{partial}", None)
