@@ -21,6 +21,7 @@ import pytest
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import Server
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from server.transport.sessions import McpSessions
@@ -302,6 +303,7 @@ async def test_a_client_hanging_up_before_its_body_ends_starts_no_call() -> None
     gone.set()
     tools = Tools()
     async with running(tools) as sessions:
-        answer = await exchange(sessions, pieces(body, len(body) // 2)[:1], hang_up=gone)
+        # Raised as Starlette's own body reading does; the app answers it as one INFO line (tests/faults).
+        with pytest.raises(ClientDisconnect):
+            await exchange(sessions, pieces(body, len(body) // 2)[:1], hang_up=gone)
     assert tools.called == []
-    assert answer.status != 200
