@@ -1,27 +1,27 @@
 """Client ID Metadata Documents: a client id that is an https URL naming its own metadata.
 
 Fetching a URL a stranger chose is a server-side request forgery risk, so: https only, the
-host must resolve to public addresses only (loopback allowed only when the operator enables
-it for tests), no redirects, a short timeout and a small size cap. The address rule is checked
-twice: up front, for a clear refusal, and again by the resolver of the connection itself, so a
-host whose DNS answer changes between the two (DNS rebinding) still cannot reach a private address.
+host must resolve to public addresses only (`public_address.py`; loopback allowed only when the
+operator enables it for tests), no redirects, a short timeout and a small size cap. The address
+rule is checked twice: up front, for a clear refusal, and again by the resolver of the connection
+itself, so a host whose DNS answer changes between the two (DNS rebinding) still cannot reach a
+private address.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import socket
 import time
 from urllib.parse import urlsplit
 
-import aiohttp
 import anyio
 import httpx
 from mcp.shared.auth import OAuthClientInformationFull
 from pydantic import ValidationError
 
 from server.no_cookies import NoCookies
+from server.oauth.public_address import PublicAddressResolver, is_public
 from server.upstream.transport import AiohttpTransport
 
 MAX_DOCUMENT_BYTES = 64 * 1024
@@ -37,37 +37,6 @@ class ClientMetadataError(Exception):
 def is_metadata_url(client_id: str) -> bool:
     parts = urlsplit(client_id)
     return parts.scheme in {"https", "http"} and bool(parts.hostname) and parts.path not in {"", "/"}
-
-
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return ip.is_global and not ip.is_multicast
-
-
-class PublicAddressResolver(aiohttp.abc.AbstractResolver):
-    """Resolves as aiohttp does, but refuses a name with any non-public address (loopback too,
-    when allowed). The connection goes to the addresses checked here, never to a second lookup."""
-
-    def __init__(self, *, allow_loopback: bool, inner: aiohttp.abc.AbstractResolver | None = None) -> None:
-        self._allow_loopback = allow_loopback
-        self._inner = inner  # aiohttp's default, made on first use (it wants a running loop)
-
-    def _allowed(self, address: str) -> bool:
-        return _is_public(address) or (self._allow_loopback and ipaddress.ip_address(address).is_loopback)
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[aiohttp.abc.ResolveResult]:
-        if self._inner is None:
-            self._inner = aiohttp.DefaultResolver()
-        results = await self._inner.resolve(host, port, family)
-        if not results or not all(self._allowed(result["host"]) for result in results):
-            raise OSError(f"{host} resolves to a private address")
-        return results
-
-    async def close(self) -> None:
-        if self._inner is not None:
-            await self._inner.close()
 
 
 class ClientMetadataFetcher:
@@ -95,7 +64,7 @@ class ClientMetadataFetcher:
         except OSError:
             raise ClientMetadataError("client metadata host does not resolve") from None
         addresses = {str(info[4][0]) for info in infos}
-        if not loopback_ok and not all(_is_public(a) for a in addresses):
+        if not loopback_ok and not all(is_public(a) for a in addresses):
             raise ClientMetadataError("client metadata host resolves to a private address")
 
     async def fetch(self, client_id: str) -> OAuthClientInformationFull:
