@@ -85,6 +85,16 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ("MISTRAL_MCP_OAUTH_ENABLED", "true", "Serve OAuth 2.1 on `/mcp` (needs an https public URL, or loopback)."),
     ("MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", "false", "Fetch client metadata documents from loopback (tests only)."),
     (
+        "MISTRAL_MCP_OAUTH_CIMD_FETCH_TIMEOUT",
+        "5",
+        "Seconds a client metadata document fetch may take in all (lookup, connect, headers and body).",
+    ),
+    (
+        "MISTRAL_MCP_OAUTH_CIMD_FETCHES_PER_HOST",
+        "4",
+        "Client metadata fetches from one host at once; more are refused, so a slow host cannot starve others.",
+    ),
+    (
         "MISTRAL_MCP_TOKEN_CACHE_SECONDS",
         "1",
         "Reuse a resolved connection token this long (0 to 1 s; 0 = off): revocation reaches every replica within it.",
@@ -193,6 +203,8 @@ class Settings:
     metrics_token: str = field(default="", repr=False)
     oauth_enabled: bool = True
     oauth_cimd_allow_loopback: bool = False
+    oauth_cimd_fetch_timeout: float = 5.0
+    oauth_cimd_fetches_per_host: int = 4
     token_cache_seconds: float = 1.0
 
     def __repr__(self) -> str:
@@ -306,6 +318,12 @@ class Settings:
             oauth_enabled=_as_bool("MISTRAL_MCP_OAUTH_ENABLED", get("OAUTH_ENABLED", "true")),
             oauth_cimd_allow_loopback=_as_bool(
                 "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", get("OAUTH_CIMD_ALLOW_LOOPBACK", "false")
+            ),
+            oauth_cimd_fetch_timeout=float(
+                _as_number("MISTRAL_MCP_OAUTH_CIMD_FETCH_TIMEOUT", get("OAUTH_CIMD_FETCH_TIMEOUT", "5"), float, 0.01)
+            ),
+            oauth_cimd_fetches_per_host=int(
+                _as_number("MISTRAL_MCP_OAUTH_CIMD_FETCHES_PER_HOST", get("OAUTH_CIMD_FETCHES_PER_HOST", "4"), int, 1)
             ),
             token_cache_seconds=_token_cache_seconds(get("TOKEN_CACHE_SECONDS", "1")),
         )

@@ -50,6 +50,8 @@ def test_every_documented_variable_is_read() -> None:
         "MISTRAL_MCP_METRICS_TOKEN": "scrape-secret",
         "MISTRAL_MCP_OAUTH_ENABLED": "false",
         "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK": "true",
+        "MISTRAL_MCP_OAUTH_CIMD_FETCH_TIMEOUT": "2.5",
+        "MISTRAL_MCP_OAUTH_CIMD_FETCHES_PER_HOST": "2",
         "MISTRAL_MCP_TOKEN_CACHE_SECONDS": "0.5",
         "MISTRAL_MCP_HOST": "0.0.0.0",
         "MISTRAL_MCP_PORT": "8080",
@@ -71,6 +73,7 @@ def test_every_documented_variable_is_read() -> None:
     assert (s.shutdown_grace_seconds, s.rate_limit_per_minute, s.max_concurrent_calls) == (7, 0, 3)
     assert (s.redis_url, s.metrics_token) == ("redis://:pw@cache:6379/1", "scrape-secret")
     assert (s.oauth_enabled, s.oauth_cimd_allow_loopback) == (False, True)
+    assert (s.oauth_cimd_fetch_timeout, s.oauth_cimd_fetches_per_host) == (2.5, 2)
     assert s.token_cache_seconds == 0.5
 
 
@@ -104,6 +107,8 @@ def test_repr_shows_no_secret() -> None:
         ("MISTRAL_MCP_MAX_CONCURRENT_CALLS", "-1"),
         ("MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS", "soon"),
         ("MISTRAL_MCP_TOKEN_CACHE_SECONDS", "5"),
+        ("MISTRAL_MCP_OAUTH_CIMD_FETCH_TIMEOUT", "0"),
+        ("MISTRAL_MCP_OAUTH_CIMD_FETCHES_PER_HOST", "0"),
     ],
 )
 def test_unusable_values_are_config_errors_naming_the_variable(name: str, value: str) -> None:
