@@ -95,7 +95,11 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
             on_redis_failure=metrics.redis_failed,
             on_fail_open=metrics.rate_limit_fail_open.inc,
         )
-        cimd = ClientMetadataFetcher(allow_loopback=settings.oauth_cimd_allow_loopback)
+        cimd = ClientMetadataFetcher(
+            allow_loopback=settings.oauth_cimd_allow_loopback,
+            timeout=settings.oauth_cimd_fetch_timeout,
+            fetches_per_host=settings.oauth_cimd_fetches_per_host,
+        )
         try:
             if settings.auto_migrate:
                 await upgrade(engine)

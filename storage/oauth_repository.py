@@ -42,6 +42,8 @@ class OAuthRepository:
         self._engine = engine
 
     async def get_client(self, client_id: str) -> str | None:
+        if "\x00" in client_id:  # no stored id has one, and PostgreSQL would refuse the query outright
+            return None
         async with self._engine.connect() as conn:
             row = await conn.execute(select(OAuthClientRow.info_json).where(OAuthClientRow.client_id == client_id))
             return row.scalar_one_or_none()

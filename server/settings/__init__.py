@@ -145,6 +145,16 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
         "refresh tokens live 30 days).",
     ),
     (
+        "MISTRAL_MCP_OAUTH_CIMD_FETCH_TIMEOUT",
+        "5",
+        "Seconds a client metadata document fetch may take in all (lookup, connect, headers and body).",
+    ),
+    (
+        "MISTRAL_MCP_OAUTH_CIMD_FETCHES_PER_HOST",
+        "4",
+        "Client metadata fetches from one host at once; more are refused, so a slow host cannot starve others.",
+    ),
+    (
         "MISTRAL_MCP_TOKEN_CACHE_SECONDS",
         "1",
         "Reuse a resolved connection token this long (0 to 1 s; 0 = off): revocation reaches every replica within it.",
@@ -278,6 +288,8 @@ class Settings:
     authorize_rate_limit: Rate | None = DEFAULT_AUTHORIZE_RATE
     oauth_unused_client_hours: float = 24.0
     oauth_idle_client_days: float = 90.0
+    oauth_cimd_fetch_timeout: float = 5.0
+    oauth_cimd_fetches_per_host: int = 4
     token_cache_seconds: float = 1.0
 
     def __repr__(self) -> str:
@@ -430,6 +442,12 @@ class Settings:
             # Fewer days than a refresh token lives would delete clients that still hold a grant.
             oauth_idle_client_days=float(
                 _as_number("MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS", get("OAUTH_IDLE_CLIENT_DAYS", "90"), float, 31)
+            ),
+            oauth_cimd_fetch_timeout=float(
+                _as_number("MISTRAL_MCP_OAUTH_CIMD_FETCH_TIMEOUT", get("OAUTH_CIMD_FETCH_TIMEOUT", "5"), float, 0.01)
+            ),
+            oauth_cimd_fetches_per_host=int(
+                _as_number("MISTRAL_MCP_OAUTH_CIMD_FETCHES_PER_HOST", get("OAUTH_CIMD_FETCHES_PER_HOST", "4"), int, 1)
             ),
             token_cache_seconds=_token_cache_seconds(get("TOKEN_CACHE_SECONDS", "1")),
         )

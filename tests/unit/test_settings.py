@@ -68,6 +68,8 @@ def test_every_documented_variable_is_read() -> None:
         "MISTRAL_MCP_AUTHORIZE_RATE_LIMIT": "off",
         "MISTRAL_MCP_OAUTH_UNUSED_CLIENT_HOURS": "2.5",
         "MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS": "45",
+        "MISTRAL_MCP_OAUTH_CIMD_FETCH_TIMEOUT": "2.5",
+        "MISTRAL_MCP_OAUTH_CIMD_FETCHES_PER_HOST": "2",
         "MISTRAL_MCP_TOKEN_CACHE_SECONDS": "0.5",
         "MISTRAL_MCP_HOST": "0.0.0.0",
         "MISTRAL_MCP_PORT": "8080",
@@ -90,6 +92,7 @@ def test_every_documented_variable_is_read() -> None:
     assert (s.shutdown_grace_seconds, s.rate_limit_per_minute, s.max_concurrent_calls) == (7, 0, 3)
     assert (s.redis_url, s.metrics_token) == ("redis://:pw@cache:6379/1", "scrape-secret")
     assert (s.oauth_enabled, s.oauth_cimd_allow_loopback) == (False, True)
+    assert (s.oauth_cimd_fetch_timeout, s.oauth_cimd_fetches_per_host) == (2.5, 2)
     assert s.token_cache_seconds == 0.5
     assert (s.header_timeout, s.body_timeout, s.keepalive_timeout) == (2.5, 20.0, 0.5)
     assert (s.max_header_bytes, s.max_connections) == (8192, 64)
@@ -141,6 +144,8 @@ def test_repr_shows_no_secret() -> None:
         ("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS_PER_KEY", "0"),
         ("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS_PER_KEY", "1001"),  # more than the whole pool
         ("MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES", "100"),
+        ("MISTRAL_MCP_OAUTH_CIMD_FETCH_TIMEOUT", "0"),
+        ("MISTRAL_MCP_OAUTH_CIMD_FETCHES_PER_HOST", "0"),
     ],
 )
 def test_unusable_values_are_config_errors_naming_the_variable(name: str, value: str) -> None:
