@@ -1,200 +1,240 @@
 """The one settings object, read once from `MISTRAL_MCP_*` environment variables.
 
-Every knob the service has is a field here with its environment variable, default and
-meaning; README's configuration table is checked against `SETTINGS_DOC` by a test.
+Each setting is declared once, as a field of `Settings` made by `setting(...)`: its variable, parser,
+default, one-line doc and whether it is secret. `Settings.from_env`, the `--help` text and README's
+configuration table (`SETTINGS_DOC`, kept in step by a test) are all made from those declarations.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from server.errors import ConfigError
-from server.settings.values import Rate, parse_rate
+from server.settings import values as v
+from server.settings.values import Parser, Rate, mask_url_password
+from storage.database import DatabaseUrlError, normalize_url
 
-ENV_PREFIX = "MISTRAL_MCP_"
 DEFAULT_SIGNUP_RATE = Rate(10, 60.0)
 
-# (variable, default shown in docs, meaning); the single source for the README table.
-SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
-    ("MISTRAL_MCP_HOST", "127.0.0.1", "Address to listen on (`--host` overrides)."),
-    ("MISTRAL_MCP_PORT", "8000", "Port to listen on (`--port` overrides)."),
-    ("MISTRAL_MCP_PUBLIC_URL", "http://HOST:PORT", "Public base URL users reach; MCP URLs start with it."),
-    ("MISTRAL_MCP_ALLOWED_HOSTS", "(none)", "Extra comma-separated Host names accepted besides the public URL's."),
-    (
-        "MISTRAL_MCP_FORWARDED_ALLOW_IPS",
-        "(none)",
-        "Comma-separated proxy addresses (or `*`) whose X-Forwarded-For/-Proto headers are trusted.",
-    ),
-    ("MISTRAL_MCP_DATA_DIR", "./mistral-mcp-data", "Directory for the embedded SQLite database and generated key."),
-    (
-        "MISTRAL_MCP_DATABASE_URL",
-        "sqlite:///DATA_DIR/mistral-mcp.db",
-        "`sqlite:///path` or `postgresql://user:pass@host/db`.",
-    ),
-    (
-        "MISTRAL_MCP_DATABASE_URL_FILE",
-        "(none)",
-        "File holding the database URL (a Docker/Kubernetes secret); `MISTRAL_MCP_DATABASE_URL` wins.",
-    ),
-    (
-        "MISTRAL_MCP_ENCRYPTION_KEYS",
-        "(generated file)",
-        "Comma-separated base64 32-byte keys; the first encrypts, all decrypt.",
-    ),
-    (
-        "MISTRAL_MCP_ENCRYPTION_KEYS_FILE",
-        "(none)",
-        "File holding the keys (same format), e.g. a Docker/Kubernetes secret.",
-    ),
-    ("MISTRAL_MCP_UPSTREAM_URL", "https://api.mistral.ai", "Mistral API base URL."),
-    ("MISTRAL_MCP_UPSTREAM_TIMEOUT", "120", "Seconds to wait for Mistral to answer (read timeout)."),
-    ("MISTRAL_MCP_UPSTREAM_CONNECT_TIMEOUT", "10", "Seconds to wait for a connection to Mistral."),
-    ("MISTRAL_MCP_UPSTREAM_MAX_RETRIES", "2", "Retries on 429/502/503/504 and connection failures."),
-    (
-        "MISTRAL_MCP_UPSTREAM_RETRY_MAX_WAIT",
-        "8",
-        "Longest wait (seconds) between retries, even if Retry-After asks more.",
-    ),
-    ("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", "1000", "Connection pool size towards Mistral."),
-    ("MISTRAL_MCP_MAX_MCP_BODY_BYTES", "16777216", "Largest MCP request body (file uploads travel inside it)."),
-    ("MISTRAL_MCP_MAX_API_BODY_BYTES", "65536", "Largest body for the sign-up and management API."),
-    (
-        "MISTRAL_MCP_SIGNUP_RATE_LIMIT",
-        "10/minute",
-        "Sign-ups and key changes (each checks a key with Mistral) per client address (`N/minute`, `N/hour`, off).",
-    ),
-    ("MISTRAL_MCP_LOG_LEVEL", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR."),
-    ("MISTRAL_MCP_LOG_FORMAT", "auto", "`json`, `text`, or `auto` (text on a terminal, JSON otherwise)."),
-    ("MISTRAL_MCP_AUTO_MIGRATE", "true", "Apply database migrations on start."),
-    (
-        "MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS",
-        "30",
-        "On SIGTERM, how long in-flight requests (tool calls, streams) may take to finish.",
-    ),
-    ("MISTRAL_MCP_RATE_LIMIT_PER_MINUTE", "120", "Tool calls per minute per connection (bursts allowed); 0 = off."),
-    ("MISTRAL_MCP_MAX_CONCURRENT_CALLS", "10", "Tool calls running at once per connection; 0 = off."),
-    (
-        "MISTRAL_MCP_REDIS_URL",
-        "(none)",
-        "`redis://host:6379/0`: share rate limits across replicas (in-process without it).",
-    ),
-    ("MISTRAL_MCP_METRICS_TOKEN", "(none)", "If set, `GET /metrics` requires `Authorization: Bearer <token>`."),
-    ("MISTRAL_MCP_OAUTH_ENABLED", "true", "Serve OAuth 2.1 on `/mcp` (needs an https public URL, or loopback)."),
-    ("MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", "false", "Fetch client metadata documents from loopback (tests only)."),
-    (
-        "MISTRAL_MCP_TOKEN_CACHE_SECONDS",
-        "1",
-        "Reuse a resolved connection token this long (0 to 1 s; 0 = off): revocation reaches every replica within it.",
-    ),
-)
+__all__ = ["SETTINGS_DOC", "Declaration", "Settings", "mask_url_password", "variable_of"]
 
 
-def _split_csv(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(",") if part.strip())
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """What one `MISTRAL_MCP_*` variable is: how to read it and what to tell people about it."""
+
+    variable: str
+    parse: Parser
+    doc: str
+    shown_default: str
+    secret: bool
 
 
-def _as_bool(name: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {value!r}")
+def setting(
+    variable: str, default: Any, parse: Parser, doc: str, *, shown: str | None = None, secret: bool = False
+) -> Any:
+    """Declare a `Settings` field read from the environment variable `variable`; `shown` is the default as docs
+    print it."""
+    declaration = Declaration(variable, parse, doc, shown if shown is not None else str(default), secret)
+    return field(default=default, metadata={"setting": declaration})
 
 
-def _token_cache_seconds(value: str) -> float:
-    seconds = float(_as_number("MISTRAL_MCP_TOKEN_CACHE_SECONDS", value, float, 0))
-    if seconds > 1:
-        # More would break the promise that a revoked URL dies everywhere within a second.
-        raise ConfigError(f"MISTRAL_MCP_TOKEN_CACHE_SECONDS must be at most 1, got {value!r}")
-    return seconds
-
-
-def _as_number(name: str, value: str, kind: type[int] | type[float], minimum: float) -> int | float:
-    try:
-        number = kind(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {value!r}") from None
-    if number < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value!r}")
-    return number
-
-
-def _read_secret(name: str, path: str) -> str:
-    if not path:
-        return ""
-    try:
-        return Path(path).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"{name}: cannot read {path}: {exc.strerror}") from None
-
-
-def _redis_url(value: str) -> str:
-    if value and urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
-        raise ConfigError(
-            f"MISTRAL_MCP_REDIS_URL must be a redis://, rediss:// or unix:// URL, got {mask_url_password(value)!r}"
-        )
+def _database_url(value: str) -> str:
+    if value:
+        try:
+            normalize_url(value)
+        except DatabaseUrlError as exc:
+            raise ValueError(f"is unusable: {exc}") from None
     return value
 
 
-def _as_rate(name: str, value: str) -> Rate | None:
-    try:
-        return parse_rate(value)
-    except ValueError as exc:
-        raise ConfigError(f"{name}: {exc}") from None
-
-
-def mask_url_password(url: str) -> str:
-    """Hide the password of a database or Redis URL for display, in the netloc or the query
-    (redis-py also takes `?password=`)."""
-    parts = urlsplit(url)
-    if parts.password is not None:
-        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1))
-    if parts.query:
-        query = "&".join(
-            f"{name}=***" if name.lower() == "password" else item
-            for item in parts.query.split("&")
-            for name in [item.partition("=")[0]]
-        )
-        parts = parts._replace(query=query)
-    return parts.geturl()
+def _public_url(value: str) -> str:
+    value = value.rstrip("/")
+    if value and (urlsplit(value).scheme not in {"http", "https"} or not urlsplit(value).hostname):
+        raise ValueError(f"must be an http(s) URL, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    public_url: str = "http://127.0.0.1:8000"
-    allowed_hosts: tuple[str, ...] = ()
-    forwarded_allow_ips: tuple[str, ...] = ()
-    data_dir: Path = Path("mistral-mcp-data")
-    database_url: str = field(default="", repr=False)
-    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
-    encryption_keys_file: Path | None = None
-    upstream_url: str = "https://api.mistral.ai"
-    upstream_timeout: float = 120.0
-    upstream_connect_timeout: float = 10.0
-    upstream_max_retries: int = 2
-    upstream_retry_max_wait: float = 8.0
-    upstream_max_connections: int = 1000
-    max_mcp_body_bytes: int = 16 * 1024 * 1024
-    max_api_body_bytes: int = 64 * 1024
-    signup_rate_limit: Rate | None = DEFAULT_SIGNUP_RATE
-    log_level: str = "INFO"
-    log_format: str = "auto"
-    auto_migrate: bool = True
-    shutdown_grace_seconds: int = 30
-    rate_limit_per_minute: int = 120
-    max_concurrent_calls: int = 10
-    redis_url: str = field(default="", repr=False)
-    metrics_token: str = field(default="", repr=False)
-    oauth_enabled: bool = True
-    oauth_cimd_allow_loopback: bool = False
-    token_cache_seconds: float = 1.0
+    host: str = setting("MISTRAL_MCP_HOST", "127.0.0.1", v.text, "Address to listen on (`--host` overrides).")
+    port: int = setting("MISTRAL_MCP_PORT", 8000, v.integer(0, 65535), "Port to listen on (`--port` overrides).")
+    public_url: str = setting(
+        "MISTRAL_MCP_PUBLIC_URL",
+        "http://127.0.0.1:8000",
+        _public_url,
+        "Public base URL users reach; MCP URLs start with it.",
+        shown="http://HOST:PORT",
+    )
+    allowed_hosts: tuple[str, ...] = setting(
+        "MISTRAL_MCP_ALLOWED_HOSTS",
+        (),
+        v.csv,
+        "Extra comma-separated Host names accepted besides the public URL's.",
+        shown="(none)",
+    )
+    forwarded_allow_ips: tuple[str, ...] = setting(
+        "MISTRAL_MCP_FORWARDED_ALLOW_IPS",
+        (),
+        v.csv,
+        "Comma-separated proxy addresses (or `*`) whose X-Forwarded-For/-Proto headers are trusted.",
+        shown="(none)",
+    )
+    data_dir: Path = setting(
+        "MISTRAL_MCP_DATA_DIR",
+        Path("mistral-mcp-data"),
+        v.path,
+        "Directory for the embedded SQLite database and generated key.",
+        shown="./mistral-mcp-data",
+    )
+    database_url: str = setting(
+        "MISTRAL_MCP_DATABASE_URL",
+        "",
+        _database_url,
+        "`sqlite:///path` or `postgresql://user:pass@host/db`.",
+        shown="sqlite:///DATA_DIR/mistral-mcp.db",
+        secret=True,
+    )
+    database_url_file: Path | None = setting(
+        "MISTRAL_MCP_DATABASE_URL_FILE",
+        None,
+        v.optional_path,
+        "File holding the database URL (a Docker/Kubernetes secret); `MISTRAL_MCP_DATABASE_URL` wins.",
+        shown="(none)",
+    )
+    encryption_keys: tuple[str, ...] = setting(
+        "MISTRAL_MCP_ENCRYPTION_KEYS",
+        (),
+        v.csv,
+        "Comma-separated base64 32-byte keys; the first encrypts, all decrypt.",
+        shown="(generated file)",
+        secret=True,
+    )
+    encryption_keys_file: Path | None = setting(
+        "MISTRAL_MCP_ENCRYPTION_KEYS_FILE",
+        None,
+        v.optional_path,
+        "File holding the keys (same format), e.g. a Docker/Kubernetes secret.",
+        shown="(none)",
+    )
+    upstream_url: str = setting(
+        "MISTRAL_MCP_UPSTREAM_URL", "https://api.mistral.ai", v.url("http", "https"), "Mistral API base URL."
+    )
+    upstream_timeout: float = setting(
+        "MISTRAL_MCP_UPSTREAM_TIMEOUT",
+        120.0,
+        v.seconds(0.01),
+        "Seconds to wait for Mistral to answer (read timeout).",
+        shown="120",
+    )
+    upstream_connect_timeout: float = setting(
+        "MISTRAL_MCP_UPSTREAM_CONNECT_TIMEOUT",
+        10.0,
+        v.seconds(0.01),
+        "Seconds to wait for a connection to Mistral.",
+        shown="10",
+    )
+    upstream_max_retries: int = setting(
+        "MISTRAL_MCP_UPSTREAM_MAX_RETRIES", 2, v.integer(0), "Retries on 429/502/503/504 and connection failures."
+    )
+    upstream_retry_max_wait: float = setting(
+        "MISTRAL_MCP_UPSTREAM_RETRY_MAX_WAIT",
+        8.0,
+        v.seconds(0),
+        "Longest wait (seconds) between retries, even if Retry-After asks more.",
+        shown="8",
+    )
+    upstream_max_connections: int = setting(
+        "MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", 1000, v.integer(1), "Connection pool size towards Mistral."
+    )
+    max_mcp_body_bytes: int = setting(
+        "MISTRAL_MCP_MAX_MCP_BODY_BYTES",
+        16 * 1024 * 1024,
+        v.integer(1024),
+        "Largest MCP request body (file uploads travel inside it).",
+    )
+    max_api_body_bytes: int = setting(
+        "MISTRAL_MCP_MAX_API_BODY_BYTES", 64 * 1024, v.integer(1024), "Largest body for the sign-up and management API."
+    )
+    signup_rate_limit: Rate | None = setting(
+        "MISTRAL_MCP_SIGNUP_RATE_LIMIT",
+        DEFAULT_SIGNUP_RATE,
+        v.rate,
+        "Sign-ups and key changes (each checks a key with Mistral) per client address (`N/minute`, `N/hour`, off).",
+    )
+    log_level: str = setting(
+        "MISTRAL_MCP_LOG_LEVEL",
+        "INFO",
+        v.choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", upper=True),
+        "Log level: DEBUG, INFO, WARNING, ERROR.",
+    )
+    log_format: str = setting(
+        "MISTRAL_MCP_LOG_FORMAT",
+        "auto",
+        v.choice("auto", "json", "text"),
+        "`json`, `text`, or `auto` (text on a terminal, JSON otherwise).",
+    )
+    auto_migrate: bool = setting(
+        "MISTRAL_MCP_AUTO_MIGRATE", True, v.boolean, "Apply database migrations on start.", shown="true"
+    )
+    shutdown_grace_seconds: int = setting(
+        "MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS",
+        30,
+        v.integer(0),
+        "On SIGTERM, how long in-flight requests (tool calls, streams) may take to finish.",
+    )
+    rate_limit_per_minute: int = setting(
+        "MISTRAL_MCP_RATE_LIMIT_PER_MINUTE",
+        120,
+        v.integer(0),
+        "Tool calls per minute per connection (bursts allowed); 0 = off.",
+    )
+    max_concurrent_calls: int = setting(
+        "MISTRAL_MCP_MAX_CONCURRENT_CALLS", 10, v.integer(0), "Tool calls running at once per connection; 0 = off."
+    )
+    redis_url: str = setting(
+        "MISTRAL_MCP_REDIS_URL",
+        "",
+        v.url("redis", "rediss", "unix", strip_slash=False, secret=True),
+        "`redis://host:6379/0`: share rate limits across replicas (in-process without it).",
+        shown="(none)",
+        secret=True,
+    )
+    metrics_token: str = setting(
+        "MISTRAL_MCP_METRICS_TOKEN",
+        "",
+        v.text,
+        "If set, `GET /metrics` requires `Authorization: Bearer <token>`.",
+        shown="(none)",
+        secret=True,
+    )
+    oauth_enabled: bool = setting(
+        "MISTRAL_MCP_OAUTH_ENABLED",
+        True,
+        v.boolean,
+        "Serve OAuth 2.1 on `/mcp` (needs an https public URL, or loopback).",
+        shown="true",
+    )
+    oauth_cimd_allow_loopback: bool = setting(
+        "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK",
+        False,
+        v.boolean,
+        "Fetch client metadata documents from loopback (tests only).",
+        shown="false",
+    )
+    # More than 1 s would break the promise that a revoked URL dies everywhere within a second.
+    token_cache_seconds: float = setting(
+        "MISTRAL_MCP_TOKEN_CACHE_SECONDS",
+        1.0,
+        v.seconds(0, 1),
+        "Reuse a resolved connection token this long (0 to 1 s; 0 = off): revocation reaches every replica within it.",
+        shown="1",
+    )
 
     def __repr__(self) -> str:
         shown = []
@@ -202,10 +242,8 @@ class Settings:
             value = getattr(self, f.name)
             if f.name == "encryption_keys":
                 value = f"<{len(value)} key(s)>"
-            elif f.name in {"database_url", "redis_url"}:
-                value = mask_url_password(value)
-            elif f.name == "metrics_token":
-                value = "***" if value else ""
+            elif _declaration(f).secret:
+                value = mask_url_password(value) if "://" in value else ("***" if value else "")
             shown.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(shown)})"
 
@@ -228,85 +266,63 @@ class Settings:
         """Read settings from the environment; explicit `host`/`port` (CLI flags) win.
 
         Raises:
-            ConfigError: a variable has a value that cannot be used.
+            ConfigError: a variable has a value that cannot be used (one line, naming it).
         """
-        env = dict(os.environ if environ is None else environ)
+        env = os.environ if environ is None else environ
+        given: dict[str, Any] = {}
+        for f in fields(cls):
+            declaration = _declaration(f)
+            raw = env.get(declaration.variable, "").strip()
+            if not raw:
+                continue
+            try:
+                given[f.name] = declaration.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{declaration.variable} {exc}") from None
+        if host:
+            given["host"] = host
+        if port is not None:
+            given["port"] = port
+        if not given.get("public_url"):
+            given["public_url"] = _local_url(given.get("host", "127.0.0.1"), given.get("port", 8000))
+        if not given.get("database_url") and given.get("database_url_file"):
+            given["database_url"] = _database_url_from(given["database_url_file"])
+        return cls(**given)
 
-        def get(name: str, default: str) -> str:
-            return env.get(ENV_PREFIX + name, default).strip() or default
 
-        bind_host = host or get("HOST", "127.0.0.1")
-        bind_port = port if port is not None else int(_as_number("MISTRAL_MCP_PORT", get("PORT", "8000"), int, 0))
-        public_url = get("PUBLIC_URL", "").rstrip("/")
-        if not public_url:
-            shown_host = "127.0.0.1" if bind_host in {"0.0.0.0", "::", ""} else bind_host
-            if ":" in shown_host:
-                shown_host = f"[{shown_host}]"
-            public_url = f"http://{shown_host}:{bind_port}"
-        if urlsplit(public_url).scheme not in {"http", "https"} or not urlsplit(public_url).hostname:
-            raise ConfigError(f"MISTRAL_MCP_PUBLIC_URL must be an http(s) URL, got {public_url!r}")
+def variable_of(name: str) -> str:
+    """The environment variable of the `Settings` field `name`, for messages that tell an operator what to set."""
+    return next(_declaration(f).variable for f in fields(Settings) if f.name == name)
 
-        log_format = get("LOG_FORMAT", "auto").lower()
-        if log_format not in {"auto", "json", "text"}:
-            raise ConfigError(f"MISTRAL_MCP_LOG_FORMAT must be auto, json or text, got {log_format!r}")
-        log_level = get("LOG_LEVEL", "INFO").upper()
-        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ConfigError(f"MISTRAL_MCP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
-        keys_file = get("ENCRYPTION_KEYS_FILE", "")
-        return cls(
-            host=bind_host,
-            port=bind_port,
-            public_url=public_url,
-            allowed_hosts=_split_csv(get("ALLOWED_HOSTS", "")),
-            forwarded_allow_ips=_split_csv(get("FORWARDED_ALLOW_IPS", "")),
-            data_dir=Path(get("DATA_DIR", "mistral-mcp-data")),
-            database_url=get("DATABASE_URL", "")
-            or _read_secret("MISTRAL_MCP_DATABASE_URL_FILE", get("DATABASE_URL_FILE", "")),
-            encryption_keys=_split_csv(get("ENCRYPTION_KEYS", "")),
-            encryption_keys_file=Path(keys_file) if keys_file else None,
-            upstream_url=get("UPSTREAM_URL", "https://api.mistral.ai").rstrip("/"),
-            upstream_timeout=float(
-                _as_number("MISTRAL_MCP_UPSTREAM_TIMEOUT", get("UPSTREAM_TIMEOUT", "120"), float, 0.01)
-            ),
-            upstream_connect_timeout=float(
-                _as_number("MISTRAL_MCP_UPSTREAM_CONNECT_TIMEOUT", get("UPSTREAM_CONNECT_TIMEOUT", "10"), float, 0.01)
-            ),
-            upstream_max_retries=int(
-                _as_number("MISTRAL_MCP_UPSTREAM_MAX_RETRIES", get("UPSTREAM_MAX_RETRIES", "2"), int, 0)
-            ),
-            upstream_retry_max_wait=float(
-                _as_number("MISTRAL_MCP_UPSTREAM_RETRY_MAX_WAIT", get("UPSTREAM_RETRY_MAX_WAIT", "8"), float, 0)
-            ),
-            upstream_max_connections=int(
-                _as_number("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", get("UPSTREAM_MAX_CONNECTIONS", "1000"), int, 1)
-            ),
-            max_mcp_body_bytes=int(
-                _as_number(
-                    "MISTRAL_MCP_MAX_MCP_BODY_BYTES", get("MAX_MCP_BODY_BYTES", str(16 * 1024 * 1024)), int, 1024
-                )
-            ),
-            max_api_body_bytes=int(
-                _as_number("MISTRAL_MCP_MAX_API_BODY_BYTES", get("MAX_API_BODY_BYTES", "65536"), int, 1024)
-            ),
-            signup_rate_limit=_as_rate("MISTRAL_MCP_SIGNUP_RATE_LIMIT", get("SIGNUP_RATE_LIMIT", "10/minute")),
-            log_level=log_level,
-            log_format=log_format,
-            auto_migrate=_as_bool("MISTRAL_MCP_AUTO_MIGRATE", get("AUTO_MIGRATE", "true")),
-            shutdown_grace_seconds=int(
-                _as_number("MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS", "30"), int, 0)
-            ),
-            rate_limit_per_minute=int(
-                _as_number("MISTRAL_MCP_RATE_LIMIT_PER_MINUTE", get("RATE_LIMIT_PER_MINUTE", "120"), int, 0)
-            ),
-            max_concurrent_calls=int(
-                _as_number("MISTRAL_MCP_MAX_CONCURRENT_CALLS", get("MAX_CONCURRENT_CALLS", "10"), int, 0)
-            ),
-            redis_url=_redis_url(get("REDIS_URL", "")),
-            metrics_token=get("METRICS_TOKEN", ""),
-            oauth_enabled=_as_bool("MISTRAL_MCP_OAUTH_ENABLED", get("OAUTH_ENABLED", "true")),
-            oauth_cimd_allow_loopback=_as_bool(
-                "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", get("OAUTH_CIMD_ALLOW_LOOPBACK", "false")
-            ),
-            token_cache_seconds=_token_cache_seconds(get("TOKEN_CACHE_SECONDS", "1")),
-        )
+def _declaration(f: Field[Any]) -> Declaration:
+    declaration: Declaration = f.metadata["setting"]
+    return declaration
+
+
+def _local_url(host: str, port: int) -> str:
+    shown_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    return f"http://{shown_host}:{port}"
+
+
+def _database_url_from(path: Path) -> str:
+    variable = variable_of("database_url_file")
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot read {path}: {exc.strerror}") from None
+    try:
+        return _database_url(value)
+    except ValueError as exc:
+        raise ConfigError(f"{variable} holds a URL that {exc}") from None
+
+
+def _docs() -> tuple[tuple[str, str, str], ...]:
+    declared = (_declaration(f) for f in fields(Settings) if f.default is not MISSING)
+    return tuple((d.variable, d.shown_default, d.doc) for d in declared)
+
+
+# (variable, default as shown, meaning): README's configuration table and `--help` are made from it.
+SETTINGS_DOC = _docs()
