@@ -41,7 +41,7 @@ from server.oauth.sweeper import OAuthSweeper
 from server.observability.metrics import Metrics
 from server.observability.middleware import HttpMetricsMiddleware
 from server.services import Services
-from server.settings import Settings
+from server.settings import Settings, variable_of
 from server.tools import build_registry
 from server.transport.endpoint import McpEndpoint
 from server.transport.headers import TrimHeaderWhitespace
@@ -75,7 +75,7 @@ def oauth_provider(settings: Settings) -> OAuthProvider | None:
     try:
         validate_issuer_url(AnyHttpUrl(settings.public_url))
     except ValueError:
-        logger.warning("OAuth disabled: MISTRAL_MCP_PUBLIC_URL must be https (or loopback) to issue tokens")
+        logger.warning("OAuth disabled: %s must be https (or loopback) to issue tokens", variable_of("public_url"))
         return None
     return OAuthProvider(settings.public_url)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from server import __version__
 from server.errors import ConfigError
-from server.settings import SETTINGS_DOC, Settings
+from server.settings import SETTINGS_DOC, Settings, variable_of
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -40,15 +40,15 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    serve.add_argument("--host", help="address to listen on (default: $MISTRAL_MCP_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default: $MISTRAL_MCP_PORT or 8000)")
+    serve.add_argument("--host", help=f"address to listen on (default: ${variable_of('host')} or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help=f"port to listen on (default: ${variable_of('port')} or 8000)")
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations (idempotent; safe while other replicas run)")
     db.add_parser("current", help="print the schema revision")
 
     keys = commands.add_parser("keys", help="encryption keys").add_subparsers(dest="keys_command", required=True)
-    keys.add_parser("generate", help="print a new encryption key for MISTRAL_MCP_ENCRYPTION_KEYS")
+    keys.add_parser("generate", help=f"print a new encryption key for {variable_of('encryption_keys')}")
     status = keys.add_parser("status", help="how many stored keys each encryption key protects")
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     rotate = keys.add_parser(
@@ -140,7 +140,9 @@ async def _keys(args: argparse.Namespace, settings: Settings) -> int:
     configured = settings.encryption_keys or settings.encryption_keys_file
     if not configured and not (settings.data_dir / GENERATED_KEY_FILE).exists():
         # Unlike `serve`, these commands must not invent a key: it would protect nothing.
-        raise ConfigError("no encryption keys: set MISTRAL_MCP_ENCRYPTION_KEYS or MISTRAL_MCP_ENCRYPTION_KEYS_FILE")
+        raise ConfigError(
+            f"no encryption keys: set {variable_of('encryption_keys')} or {variable_of('encryption_keys_file')}"
+        )
     keyring = load_keyring(settings)
     engine = create_engine(settings.effective_database_url)
     repository, oauth = ConnectionRepository(engine), OAuthRepository(engine)

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from server.http.protocol import HttpLimits, protocol_class
-from server.settings import Settings
+from server.settings import Settings, variable_of
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +57,9 @@ def raise_open_file_limit(settings: Settings) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     if target < needed:
         logger.warning(
-            "open file limit %d is below the %d that MISTRAL_MCP_MAX_CONNECTIONS and "
-            "MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS need; raise it (ulimit -n) or lower them",
+            "open file limit %d is below the %d that %s and %s need; raise it (ulimit -n) or lower them",
             target,
             needed,
+            variable_of("max_connections"),
+            variable_of("upstream_max_connections"),
         )

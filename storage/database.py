@@ -14,12 +14,14 @@ from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from server.errors import ConfigError
+
 _SQLITE_SCHEMES = {"sqlite", "sqlite+aiosqlite", "sqlite+pysqlite"}
 _POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg2", "postgresql+psycopg"}
 
 
-class DatabaseUrlError(ValueError):
-    pass
+class DatabaseUrlError(ConfigError):
+    """A database URL we cannot use: a configuration error like any other bad setting."""
 
 
 def normalize_url(url: str) -> tuple[URL, dict[str, Any]]:

@@ -25,7 +25,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # A TLS-terminating proxy we trust (MISTRAL_MCP_FORWARDED_ALLOW_IPS) makes the scheme https.
+        # A TLS-terminating proxy we trust (settings.forwarded_allow_ips) makes the scheme https.
         https = self.https or scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from server.errors import ConfigError
 from server.security.crypto import Keyring, generate_key
-from server.settings import Settings
+from server.settings import Settings, variable_of
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +37,10 @@ def _generated_key(data_dir: Path) -> list[str]:
         handle.write(generate_key() + "\n")
     logger.warning(
         "No encryption key configured: generated one in %s (owner-only). For production set "
-        "MISTRAL_MCP_ENCRYPTION_KEYS or MISTRAL_MCP_ENCRYPTION_KEYS_FILE (see `mistral-mcp keys generate`).",
+        "%s or %s (see `mistral-mcp keys generate`).",
         path,
+        variable_of("encryption_keys"),
+        variable_of("encryption_keys_file"),
     )
     return _read_keys_file(path)
 

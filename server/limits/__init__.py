@@ -1,6 +1,6 @@
 """Rate limits: per-connection tool-call limits and named attempt limiters (e.g. sign-up).
 
-Counters live in Redis when `MISTRAL_MCP_REDIS_URL` is set, so every replica sees the same
+Counters live in Redis when `settings.redis_url` is set, so every replica sees the same
 counts, and in this process otherwise. Redis trouble never stops the service: checks fail
 open (counted and logged) until Redis answers again.
 """

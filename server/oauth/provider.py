@@ -33,6 +33,7 @@ from server.oauth.client_secrets import open_info, seal_info
 from server.oauth.redirect_uris import is_loopback, redirect_uri_problem
 from server.security.crypto import Keyring
 from server.security.tokens import hash_token
+from server.settings import variable_of
 from storage.oauth_repository import OAuthRepository, StoredToken
 
 logger = logging.getLogger(__name__)
@@ -143,7 +144,9 @@ class OAuthProvider:
         try:
             return OurClient.model_validate(open_info(self.keyring, stored))
         except CryptoError:
-            logger.exception("an OAuth client's secret could not be decrypted; check MISTRAL_MCP_ENCRYPTION_KEYS")
+            logger.exception(
+                "an OAuth client's secret could not be decrypted; check %s", variable_of("encryption_keys")
+            )
             return None
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:

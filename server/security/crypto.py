@@ -27,7 +27,7 @@ _NONCE_LEN = 12
 
 
 def generate_key() -> str:
-    """A new encryption key in the form `MISTRAL_MCP_ENCRYPTION_KEYS` takes."""
+    """A new encryption key, in the form `settings.encryption_keys` takes."""
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
 
 

@@ -1,296 +1,332 @@
 """The one settings object, read once from `MISTRAL_MCP_*` environment variables.
 
-Every knob the service has is a field here with its environment variable, default and
-meaning; README's configuration table is checked against `SETTINGS_DOC` by a test.
+Each setting is declared once, as a field of `Settings` made by `setting(...)`: its variable, parser,
+default, one-line doc and whether it is secret. `Settings.from_env`, the `--help` text and README's
+configuration table (`SETTINGS_DOC`, kept in step by a test) are all made from those declarations.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from server.errors import ConfigError
-from server.settings.values import Rate, parse_rate
+from server.settings import values as v
+from server.settings.values import Parser, Rate, mask_url_password
+from storage.database import DatabaseUrlError, normalize_url
 
-ENV_PREFIX = "MISTRAL_MCP_"
 DEFAULT_SIGNUP_RATE = Rate(10, 60.0)
-
 # Hosted clients (claude.ai, ChatGPT) register from a few server addresses for all their users.
 DEFAULT_REGISTRATION_RATE = Rate(60, 3600.0)
 DEFAULT_AUTHORIZE_RATE = Rate(30, 60.0)
 
-# (variable, default shown in docs, meaning); the single source for the README table.
-SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
-    ("MISTRAL_MCP_HOST", "127.0.0.1", "Address to listen on (`--host` overrides)."),
-    ("MISTRAL_MCP_PORT", "8000", "Port to listen on (`--port` overrides)."),
-    ("MISTRAL_MCP_PUBLIC_URL", "http://HOST:PORT", "Public base URL users reach; MCP URLs start with it."),
-    ("MISTRAL_MCP_ALLOWED_HOSTS", "(none)", "Extra comma-separated Host names accepted besides the public URL's."),
-    (
-        "MISTRAL_MCP_FORWARDED_ALLOW_IPS",
-        "(none)",
-        "Comma-separated proxy addresses (or `*`) whose X-Forwarded-For/-Proto headers are trusted.",
-    ),
-    ("MISTRAL_MCP_DATA_DIR", "./mistral-mcp-data", "Directory for the embedded SQLite database and generated key."),
-    (
-        "MISTRAL_MCP_DATABASE_URL",
-        "sqlite:///DATA_DIR/mistral-mcp.db",
-        "`sqlite:///path` or `postgresql://user:pass@host/db`.",
-    ),
-    (
-        "MISTRAL_MCP_DATABASE_URL_FILE",
-        "(none)",
-        "File holding the database URL (a Docker/Kubernetes secret); `MISTRAL_MCP_DATABASE_URL` wins.",
-    ),
-    (
-        "MISTRAL_MCP_ENCRYPTION_KEYS",
-        "(generated file)",
-        "Comma-separated base64 32-byte keys; the first encrypts, all decrypt.",
-    ),
-    (
-        "MISTRAL_MCP_ENCRYPTION_KEYS_FILE",
-        "(none)",
-        "File holding the keys (same format), e.g. a Docker/Kubernetes secret.",
-    ),
-    ("MISTRAL_MCP_UPSTREAM_URL", "https://api.mistral.ai", "Mistral API base URL."),
-    ("MISTRAL_MCP_UPSTREAM_TIMEOUT", "120", "Seconds to wait for Mistral to answer (read timeout)."),
-    ("MISTRAL_MCP_UPSTREAM_CONNECT_TIMEOUT", "10", "Seconds to wait for a connection to Mistral."),
-    ("MISTRAL_MCP_UPSTREAM_MAX_RETRIES", "2", "Retries on 429/502/503/504 and connection failures."),
-    (
-        "MISTRAL_MCP_UPSTREAM_RETRY_MAX_WAIT",
-        "8",
-        "Longest wait (seconds) between retries, even if Retry-After asks more.",
-    ),
-    ("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", "1000", "Connection pool size towards Mistral."),
-    (
-        "MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS_PER_KEY",
-        "MAX_CONNECTIONS/4",
-        "Requests to Mistral in flight at once per Mistral key (its share of the pool; more wait their turn).",
-    ),
-    (
-        "MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES",
-        "67108864",
-        "Largest reply read from Mistral (a JSON body, or all of a stream); file downloads are windowed instead.",
-    ),
-    ("MISTRAL_MCP_MAX_MCP_BODY_BYTES", "16777216", "Largest MCP request body (file uploads travel inside it)."),
-    ("MISTRAL_MCP_MAX_API_BODY_BYTES", "65536", "Largest body for the sign-up and management API."),
-    (
-        "MISTRAL_MCP_SIGNUP_RATE_LIMIT",
-        "10/minute",
-        "Sign-ups and key changes (each checks a key with Mistral) per client address (`N/minute`, `N/hour`, off).",
-    ),
-    ("MISTRAL_MCP_LOG_LEVEL", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR."),
-    ("MISTRAL_MCP_LOG_FORMAT", "auto", "`json`, `text`, or `auto` (text on a terminal, JSON otherwise)."),
-    ("MISTRAL_MCP_AUTO_MIGRATE", "true", "Apply database migrations on start."),
-    (
-        "MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS",
-        "30",
-        "On SIGTERM, how long in-flight requests (tool calls, streams) may take to finish.",
-    ),
-    (
-        "MISTRAL_MCP_HEADER_TIMEOUT",
-        "10",
-        "Seconds a client may take to send a request's line and headers, from connecting or from the request's "
-        "first byte; then the connection is closed.",
-    ),
-    (
-        "MISTRAL_MCP_BODY_TIMEOUT",
-        "60",
-        "Seconds a client may take to send a request body (a 16 MiB upload needs 2.2 Mbit/s); then `408`.",
-    ),
-    ("MISTRAL_MCP_KEEPALIVE_TIMEOUT", "5", "Seconds an idle connection is kept open for the client's next request."),
-    (
-        "MISTRAL_MCP_MAX_HEADER_BYTES",
-        "32768",
-        "Largest request line plus headers; past it, `431` and the connection is closed.",
-    ),
-    (
-        "MISTRAL_MCP_MAX_CONNECTIONS",
-        "1000",
-        "Open client connections at most; past it, idle ones (waiting for headers or a body) are closed first, "
-        "else the new one gets `503`.",
-    ),
-    ("MISTRAL_MCP_RATE_LIMIT_PER_MINUTE", "120", "Tool calls per minute per connection (bursts allowed); 0 = off."),
-    ("MISTRAL_MCP_MAX_CONCURRENT_CALLS", "10", "Tool calls running at once per connection; 0 = off."),
-    (
-        "MISTRAL_MCP_REDIS_URL",
-        "(none)",
-        "`redis://host:6379/0`: share rate limits across replicas (in-process without it).",
-    ),
-    ("MISTRAL_MCP_METRICS_TOKEN", "(none)", "If set, `GET /metrics` requires `Authorization: Bearer <token>`."),
-    ("MISTRAL_MCP_OAUTH_ENABLED", "true", "Serve OAuth 2.1 on `/mcp` (needs an https public URL, or loopback)."),
-    ("MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", "false", "Fetch client metadata documents from loopback (tests only)."),
-    (
-        "MISTRAL_MCP_REGISTRATION_RATE_LIMIT",
-        "60/hour",
-        "OAuth client registrations (`POST /register`) per client address (`N/minute`, `N/hour`, off).",
-    ),
-    (
-        "MISTRAL_MCP_AUTHORIZE_RATE_LIMIT",
-        "30/minute",
-        "OAuth sign-in starts (`/authorize`) per client address (`N/minute`, `N/hour`, off).",
-    ),
-    (
-        "MISTRAL_MCP_OAUTH_UNUSED_CLIENT_HOURS",
-        "24",
-        "A registered OAuth client that has not obtained a token this long after registering is deleted.",
-    ),
-    (
-        "MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS",
-        "90",
-        "A registered OAuth client that has obtained no token for this long is deleted (at least 31: "
-        "refresh tokens live 30 days).",
-    ),
-    (
-        "MISTRAL_MCP_OAUTH_CIMD_FETCH_TIMEOUT",
-        "5",
-        "Seconds a client metadata document fetch may take in all (lookup, connect, headers and body).",
-    ),
-    (
-        "MISTRAL_MCP_OAUTH_CIMD_FETCHES_PER_HOST",
-        "4",
-        "Client metadata fetches from one host at once; more are refused, so a slow host cannot starve others.",
-    ),
-    (
-        "MISTRAL_MCP_TOKEN_CACHE_SECONDS",
-        "1",
-        "Reuse a resolved connection token this long (0 to 1 s; 0 = off): revocation reaches every replica within it.",
-    ),
-)
+__all__ = ["SETTINGS_DOC", "Declaration", "Settings", "mask_url_password", "variable_of"]
 
 
-def _split_csv(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(",") if part.strip())
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """What one `MISTRAL_MCP_*` variable is: how to read it and what to tell people about it."""
+
+    variable: str
+    parse: Parser
+    doc: str
+    shown_default: str
+    secret: bool
 
 
-def _as_bool(name: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {value!r}")
+def setting(
+    variable: str, default: Any, parse: Parser, doc: str, *, shown: str | None = None, secret: bool = False
+) -> Any:
+    """Declare a `Settings` field read from the environment variable `variable`; `shown` is the default as docs
+    print it."""
+    declaration = Declaration(variable, parse, doc, shown if shown is not None else str(default), secret)
+    return field(default=default, metadata={"setting": declaration})
 
 
-def _token_cache_seconds(value: str) -> float:
-    seconds = float(_as_number("MISTRAL_MCP_TOKEN_CACHE_SECONDS", value, float, 0))
-    if seconds > 1:
-        # More would break the promise that a revoked URL dies everywhere within a second.
-        raise ConfigError(f"MISTRAL_MCP_TOKEN_CACHE_SECONDS must be at most 1, got {value!r}")
-    return seconds
-
-
-def _as_number(name: str, value: str, kind: type[int] | type[float], minimum: float) -> int | float:
-    try:
-        number = kind(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise ConfigError(f"{name} must be a finite number, got {value!r}")
-    if number < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value!r}")
-    return number
-
-
-def _key_share(value: str, max_connections: int) -> int | None:
-    if not value:
-        return None
-    share = int(_as_number("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS_PER_KEY", value, int, 1))
-    if share > max_connections:
-        raise ConfigError(
-            f"MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS_PER_KEY must be at most MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS "
-            f"({max_connections}), got {value!r}"
-        )
-    return share
-
-
-def _read_secret(name: str, path: str) -> str:
-    if not path:
-        return ""
-    try:
-        return Path(path).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"{name}: cannot read {path}: {exc.strerror}") from None
-
-
-def _redis_url(value: str) -> str:
-    if value and urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
-        raise ConfigError(
-            f"MISTRAL_MCP_REDIS_URL must be a redis://, rediss:// or unix:// URL, got {mask_url_password(value)!r}"
-        )
+def _database_url(value: str) -> str:
+    if value:
+        try:
+            normalize_url(value)
+        except DatabaseUrlError as exc:
+            raise ValueError(f"is unusable: {exc}") from None
     return value
 
 
-def _as_rate(name: str, value: str) -> Rate | None:
-    try:
-        return parse_rate(value)
-    except ValueError as exc:
-        raise ConfigError(f"{name}: {exc}") from None
-
-
-def mask_url_password(url: str) -> str:
-    """Hide the password of a database or Redis URL for display, in the netloc or the query
-    (redis-py also takes `?password=`)."""
-    parts = urlsplit(url)
-    if parts.password is not None:
-        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1))
-    if parts.query:
-        query = "&".join(
-            f"{name}=***" if name.lower() == "password" else item
-            for item in parts.query.split("&")
-            for name in [item.partition("=")[0]]
-        )
-        parts = parts._replace(query=query)
-    return parts.geturl()
+def _public_url(value: str) -> str:
+    value = value.rstrip("/")
+    if value and (urlsplit(value).scheme not in {"http", "https"} or not urlsplit(value).hostname):
+        raise ValueError(f"must be an http(s) URL, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    public_url: str = "http://127.0.0.1:8000"
-    allowed_hosts: tuple[str, ...] = ()
-    forwarded_allow_ips: tuple[str, ...] = ()
-    data_dir: Path = Path("mistral-mcp-data")
-    database_url: str = field(default="", repr=False)
-    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
-    encryption_keys_file: Path | None = None
-    upstream_url: str = "https://api.mistral.ai"
-    upstream_timeout: float = 120.0
-    upstream_connect_timeout: float = 10.0
-    upstream_max_retries: int = 2
-    upstream_retry_max_wait: float = 8.0
-    upstream_max_connections: int = 1000
-    upstream_max_connections_per_key: int | None = None  # None: a quarter of the pool
-    upstream_max_response_bytes: int = 64 * 1024 * 1024
-    max_mcp_body_bytes: int = 16 * 1024 * 1024
-    max_api_body_bytes: int = 64 * 1024
-    signup_rate_limit: Rate | None = DEFAULT_SIGNUP_RATE
-    log_level: str = "INFO"
-    log_format: str = "auto"
-    auto_migrate: bool = True
-    shutdown_grace_seconds: int = 30
-    header_timeout: float = 10.0
-    body_timeout: float = 60.0
-    keepalive_timeout: float = 5.0
-    max_header_bytes: int = 32 * 1024
-    max_connections: int = 1000
-    rate_limit_per_minute: int = 120
-    max_concurrent_calls: int = 10
-    redis_url: str = field(default="", repr=False)
-    metrics_token: str = field(default="", repr=False)
-    oauth_enabled: bool = True
-    oauth_cimd_allow_loopback: bool = False
-    registration_rate_limit: Rate | None = DEFAULT_REGISTRATION_RATE
-    authorize_rate_limit: Rate | None = DEFAULT_AUTHORIZE_RATE
-    oauth_unused_client_hours: float = 24.0
-    oauth_idle_client_days: float = 90.0
-    oauth_cimd_fetch_timeout: float = 5.0
-    oauth_cimd_fetches_per_host: int = 4
-    token_cache_seconds: float = 1.0
+    host: str = setting("MISTRAL_MCP_HOST", "127.0.0.1", v.text, "Address to listen on (`--host` overrides).")
+    port: int = setting("MISTRAL_MCP_PORT", 8000, v.integer(0, 65535), "Port to listen on (`--port` overrides).")
+    public_url: str = setting(
+        "MISTRAL_MCP_PUBLIC_URL",
+        "http://127.0.0.1:8000",
+        _public_url,
+        "Public base URL users reach; MCP URLs start with it.",
+        shown="http://HOST:PORT",
+    )
+    allowed_hosts: tuple[str, ...] = setting(
+        "MISTRAL_MCP_ALLOWED_HOSTS",
+        (),
+        v.csv,
+        "Extra comma-separated Host names accepted besides the public URL's.",
+        shown="(none)",
+    )
+    forwarded_allow_ips: tuple[str, ...] = setting(
+        "MISTRAL_MCP_FORWARDED_ALLOW_IPS",
+        (),
+        v.csv,
+        "Comma-separated proxy addresses (or `*`) whose X-Forwarded-For/-Proto headers are trusted.",
+        shown="(none)",
+    )
+    data_dir: Path = setting(
+        "MISTRAL_MCP_DATA_DIR",
+        Path("mistral-mcp-data"),
+        v.path,
+        "Directory for the embedded SQLite database and generated key.",
+        shown="./mistral-mcp-data",
+    )
+    database_url: str = setting(
+        "MISTRAL_MCP_DATABASE_URL",
+        "",
+        _database_url,
+        "`sqlite:///path` or `postgresql://user:pass@host/db`.",
+        shown="sqlite:///DATA_DIR/mistral-mcp.db",
+        secret=True,
+    )
+    database_url_file: Path | None = setting(
+        "MISTRAL_MCP_DATABASE_URL_FILE",
+        None,
+        v.optional_path,
+        "File holding the database URL (a Docker/Kubernetes secret); the URL given directly wins.",
+        shown="(none)",
+    )
+    encryption_keys: tuple[str, ...] = setting(
+        "MISTRAL_MCP_ENCRYPTION_KEYS",
+        (),
+        v.csv,
+        "Comma-separated base64 32-byte keys; the first encrypts, all decrypt.",
+        shown="(generated file)",
+        secret=True,
+    )
+    encryption_keys_file: Path | None = setting(
+        "MISTRAL_MCP_ENCRYPTION_KEYS_FILE",
+        None,
+        v.optional_path,
+        "File holding the keys (same format), e.g. a Docker/Kubernetes secret.",
+        shown="(none)",
+    )
+    upstream_url: str = setting(
+        "MISTRAL_MCP_UPSTREAM_URL", "https://api.mistral.ai", v.url("http", "https"), "Mistral API base URL."
+    )
+    upstream_timeout: float = setting(
+        "MISTRAL_MCP_UPSTREAM_TIMEOUT",
+        120.0,
+        v.seconds(0.01),
+        "Seconds to wait for Mistral to answer (read timeout).",
+        shown="120",
+    )
+    upstream_connect_timeout: float = setting(
+        "MISTRAL_MCP_UPSTREAM_CONNECT_TIMEOUT",
+        10.0,
+        v.seconds(0.01),
+        "Seconds to wait for a connection to Mistral.",
+        shown="10",
+    )
+    upstream_max_retries: int = setting(
+        "MISTRAL_MCP_UPSTREAM_MAX_RETRIES", 2, v.integer(0), "Retries on 429/502/503/504 and connection failures."
+    )
+    upstream_retry_max_wait: float = setting(
+        "MISTRAL_MCP_UPSTREAM_RETRY_MAX_WAIT",
+        8.0,
+        v.seconds(0),
+        "Longest wait (seconds) between retries, even if Retry-After asks more.",
+        shown="8",
+    )
+    upstream_max_connections: int = setting(
+        "MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", 1000, v.integer(1), "Connection pool size towards Mistral."
+    )
+    upstream_max_connections_per_key: int | None = setting(
+        "MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS_PER_KEY",
+        None,
+        v.integer(1),
+        "Requests to Mistral in flight at once per Mistral key (its share of the pool; more wait their turn).",
+        shown="MAX_CONNECTIONS/4",
+    )
+    upstream_max_response_bytes: int = setting(
+        "MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES",
+        64 * 1024 * 1024,
+        v.integer(1024),
+        "Largest reply read from Mistral (a JSON body, or all of a stream); file downloads are windowed instead.",
+    )
+    max_mcp_body_bytes: int = setting(
+        "MISTRAL_MCP_MAX_MCP_BODY_BYTES",
+        16 * 1024 * 1024,
+        v.integer(1024),
+        "Largest MCP request body (file uploads travel inside it).",
+    )
+    max_api_body_bytes: int = setting(
+        "MISTRAL_MCP_MAX_API_BODY_BYTES", 64 * 1024, v.integer(1024), "Largest body for the sign-up and management API."
+    )
+    signup_rate_limit: Rate | None = setting(
+        "MISTRAL_MCP_SIGNUP_RATE_LIMIT",
+        DEFAULT_SIGNUP_RATE,
+        v.rate,
+        "Sign-ups and key changes (each checks a key with Mistral) per client address (`N/minute`, `N/hour`, off).",
+    )
+    log_level: str = setting(
+        "MISTRAL_MCP_LOG_LEVEL",
+        "INFO",
+        v.choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", upper=True),
+        "Log level: DEBUG, INFO, WARNING, ERROR.",
+    )
+    log_format: str = setting(
+        "MISTRAL_MCP_LOG_FORMAT",
+        "auto",
+        v.choice("auto", "json", "text"),
+        "`json`, `text`, or `auto` (text on a terminal, JSON otherwise).",
+    )
+    auto_migrate: bool = setting(
+        "MISTRAL_MCP_AUTO_MIGRATE", True, v.boolean, "Apply database migrations on start.", shown="true"
+    )
+    shutdown_grace_seconds: int = setting(
+        "MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS",
+        30,
+        v.integer(0),
+        "On SIGTERM, how long in-flight requests (tool calls, streams) may take to finish.",
+    )
+    header_timeout: float = setting(
+        "MISTRAL_MCP_HEADER_TIMEOUT",
+        10.0,
+        v.seconds(0.01),
+        "Seconds a client may take to send a request's line and headers, from connecting or from the request's "
+        "first byte; then the connection is closed.",
+        shown="10",
+    )
+    body_timeout: float = setting(
+        "MISTRAL_MCP_BODY_TIMEOUT",
+        60.0,
+        v.seconds(0.01),
+        "Seconds a client may take to send a request body (a 16 MiB upload needs 2.2 Mbit/s); then `408`.",
+        shown="60",
+    )
+    keepalive_timeout: float = setting(
+        "MISTRAL_MCP_KEEPALIVE_TIMEOUT",
+        5.0,
+        v.seconds(0),
+        "Seconds an idle connection is kept open for the client's next request.",
+        shown="5",
+    )
+    max_header_bytes: int = setting(
+        "MISTRAL_MCP_MAX_HEADER_BYTES",
+        32 * 1024,
+        v.integer(1024),
+        "Largest request line plus headers; past it, `431` and the connection is closed.",
+    )
+    max_connections: int = setting(
+        "MISTRAL_MCP_MAX_CONNECTIONS",
+        1000,
+        v.integer(1),
+        "Open client connections at most; past it, idle ones (waiting for headers or a body) are closed first, "
+        "else the new one gets `503`.",
+    )
+    rate_limit_per_minute: int = setting(
+        "MISTRAL_MCP_RATE_LIMIT_PER_MINUTE",
+        120,
+        v.integer(0),
+        "Tool calls per minute per connection (bursts allowed); 0 = off.",
+    )
+    max_concurrent_calls: int = setting(
+        "MISTRAL_MCP_MAX_CONCURRENT_CALLS", 10, v.integer(0), "Tool calls running at once per connection; 0 = off."
+    )
+    redis_url: str = setting(
+        "MISTRAL_MCP_REDIS_URL",
+        "",
+        v.url("redis", "rediss", "unix", strip_slash=False, secret=True),
+        "`redis://host:6379/0`: share rate limits across replicas (in-process without it).",
+        shown="(none)",
+        secret=True,
+    )
+    metrics_token: str = setting(
+        "MISTRAL_MCP_METRICS_TOKEN",
+        "",
+        v.text,
+        "If set, `GET /metrics` requires `Authorization: Bearer <token>`.",
+        shown="(none)",
+        secret=True,
+    )
+    oauth_enabled: bool = setting(
+        "MISTRAL_MCP_OAUTH_ENABLED",
+        True,
+        v.boolean,
+        "Serve OAuth 2.1 on `/mcp` (needs an https public URL, or loopback).",
+        shown="true",
+    )
+    oauth_cimd_allow_loopback: bool = setting(
+        "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK",
+        False,
+        v.boolean,
+        "Fetch client metadata documents from loopback (tests only).",
+        shown="false",
+    )
+    oauth_cimd_fetch_timeout: float = setting(
+        "MISTRAL_MCP_OAUTH_CIMD_FETCH_TIMEOUT",
+        5.0,
+        v.seconds(0.01),
+        "Seconds a client metadata document fetch may take in all (lookup, connect, headers and body).",
+        shown="5",
+    )
+    oauth_cimd_fetches_per_host: int = setting(
+        "MISTRAL_MCP_OAUTH_CIMD_FETCHES_PER_HOST",
+        4,
+        v.integer(1),
+        "Client metadata fetches from one host at once; more are refused, so a slow host cannot starve others.",
+    )
+    registration_rate_limit: Rate | None = setting(
+        "MISTRAL_MCP_REGISTRATION_RATE_LIMIT",
+        DEFAULT_REGISTRATION_RATE,
+        v.rate,
+        "OAuth client registrations (`POST /register`) per client address (`N/minute`, `N/hour`, off).",
+    )
+    authorize_rate_limit: Rate | None = setting(
+        "MISTRAL_MCP_AUTHORIZE_RATE_LIMIT",
+        DEFAULT_AUTHORIZE_RATE,
+        v.rate,
+        "OAuth sign-in starts (`/authorize`) per client address (`N/minute`, `N/hour`, off).",
+    )
+    oauth_unused_client_hours: float = setting(
+        "MISTRAL_MCP_OAUTH_UNUSED_CLIENT_HOURS",
+        24.0,
+        v.seconds(1),
+        "A registered OAuth client that has not obtained a token this long after registering is deleted.",
+        shown="24",
+    )
+    # Fewer days than a refresh token lives would delete clients that still hold a grant.
+    oauth_idle_client_days: float = setting(
+        "MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS",
+        90.0,
+        v.seconds(31),
+        "A registered OAuth client that has obtained no token for this long is deleted (at least 31: "
+        "refresh tokens live 30 days).",
+        shown="90",
+    )
+    # More than 1 s would break the promise that a revoked URL dies everywhere within a second.
+    token_cache_seconds: float = setting(
+        "MISTRAL_MCP_TOKEN_CACHE_SECONDS",
+        1.0,
+        v.seconds(0, 1),
+        "Reuse a resolved connection token this long (0 to 1 s; 0 = off): revocation reaches every replica within it.",
+        shown="1",
+    )
 
     def __repr__(self) -> str:
         shown = []
@@ -298,12 +334,18 @@ class Settings:
             value = getattr(self, f.name)
             if f.name == "encryption_keys":
                 value = f"<{len(value)} key(s)>"
-            elif f.name in {"database_url", "redis_url"}:
-                value = mask_url_password(value)
-            elif f.name == "metrics_token":
-                value = "***" if value else ""
+            elif _declaration(f).secret:
+                value = mask_url_password(value) if "://" in value else ("***" if value else "")
             shown.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(shown)})"
+
+    def __post_init__(self) -> None:
+        share = self.upstream_max_connections_per_key
+        if share is not None and share > self.upstream_max_connections:
+            raise ConfigError(
+                f"{variable_of('upstream_max_connections_per_key')} must be at most "
+                f"{variable_of('upstream_max_connections')} ({self.upstream_max_connections}), got {share}"
+            )
 
     @property
     def upstream_key_share(self) -> int:
@@ -331,123 +373,63 @@ class Settings:
         """Read settings from the environment; explicit `host`/`port` (CLI flags) win.
 
         Raises:
-            ConfigError: a variable has a value that cannot be used.
+            ConfigError: a variable has a value that cannot be used (one line, naming it).
         """
-        env = dict(os.environ if environ is None else environ)
+        env = os.environ if environ is None else environ
+        given: dict[str, Any] = {}
+        for f in fields(cls):
+            declaration = _declaration(f)
+            raw = env.get(declaration.variable, "").strip()
+            if not raw:
+                continue
+            try:
+                given[f.name] = declaration.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{declaration.variable} {exc}") from None
+        if host:
+            given["host"] = host
+        if port is not None:
+            given["port"] = port
+        if not given.get("public_url"):
+            given["public_url"] = _local_url(given.get("host", "127.0.0.1"), given.get("port", 8000))
+        if not given.get("database_url") and given.get("database_url_file"):
+            given["database_url"] = _database_url_from(given["database_url_file"])
+        return cls(**given)
 
-        def get(name: str, default: str) -> str:
-            return env.get(ENV_PREFIX + name, default).strip() or default
 
-        bind_host = host or get("HOST", "127.0.0.1")
-        bind_port = port if port is not None else int(_as_number("MISTRAL_MCP_PORT", get("PORT", "8000"), int, 0))
-        public_url = get("PUBLIC_URL", "").rstrip("/")
-        if not public_url:
-            shown_host = "127.0.0.1" if bind_host in {"0.0.0.0", "::", ""} else bind_host
-            if ":" in shown_host:
-                shown_host = f"[{shown_host}]"
-            public_url = f"http://{shown_host}:{bind_port}"
-        if urlsplit(public_url).scheme not in {"http", "https"} or not urlsplit(public_url).hostname:
-            raise ConfigError(f"MISTRAL_MCP_PUBLIC_URL must be an http(s) URL, got {public_url!r}")
+def variable_of(name: str) -> str:
+    """The environment variable of the `Settings` field `name`, for messages that tell an operator what to set."""
+    return next(_declaration(f).variable for f in fields(Settings) if f.name == name)
 
-        log_format = get("LOG_FORMAT", "auto").lower()
-        if log_format not in {"auto", "json", "text"}:
-            raise ConfigError(f"MISTRAL_MCP_LOG_FORMAT must be auto, json or text, got {log_format!r}")
-        log_level = get("LOG_LEVEL", "INFO").upper()
-        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ConfigError(f"MISTRAL_MCP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
-        keys_file = get("ENCRYPTION_KEYS_FILE", "")
-        max_connections = int(
-            _as_number("MISTRAL_MCP_UPSTREAM_MAX_CONNECTIONS", get("UPSTREAM_MAX_CONNECTIONS", "1000"), int, 1)
-        )
-        return cls(
-            host=bind_host,
-            port=bind_port,
-            public_url=public_url,
-            allowed_hosts=_split_csv(get("ALLOWED_HOSTS", "")),
-            forwarded_allow_ips=_split_csv(get("FORWARDED_ALLOW_IPS", "")),
-            data_dir=Path(get("DATA_DIR", "mistral-mcp-data")),
-            database_url=get("DATABASE_URL", "")
-            or _read_secret("MISTRAL_MCP_DATABASE_URL_FILE", get("DATABASE_URL_FILE", "")),
-            encryption_keys=_split_csv(get("ENCRYPTION_KEYS", "")),
-            encryption_keys_file=Path(keys_file) if keys_file else None,
-            upstream_url=get("UPSTREAM_URL", "https://api.mistral.ai").rstrip("/"),
-            upstream_timeout=float(
-                _as_number("MISTRAL_MCP_UPSTREAM_TIMEOUT", get("UPSTREAM_TIMEOUT", "120"), float, 0.01)
-            ),
-            upstream_connect_timeout=float(
-                _as_number("MISTRAL_MCP_UPSTREAM_CONNECT_TIMEOUT", get("UPSTREAM_CONNECT_TIMEOUT", "10"), float, 0.01)
-            ),
-            upstream_max_retries=int(
-                _as_number("MISTRAL_MCP_UPSTREAM_MAX_RETRIES", get("UPSTREAM_MAX_RETRIES", "2"), int, 0)
-            ),
-            upstream_retry_max_wait=float(
-                _as_number("MISTRAL_MCP_UPSTREAM_RETRY_MAX_WAIT", get("UPSTREAM_RETRY_MAX_WAIT", "8"), float, 0)
-            ),
-            upstream_max_connections=max_connections,
-            upstream_max_connections_per_key=_key_share(get("UPSTREAM_MAX_CONNECTIONS_PER_KEY", ""), max_connections),
-            upstream_max_response_bytes=int(
-                _as_number(
-                    "MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES",
-                    get("UPSTREAM_MAX_RESPONSE_BYTES", str(64 * 1024 * 1024)),
-                    int,
-                    1024,
-                )
-            ),
-            max_mcp_body_bytes=int(
-                _as_number(
-                    "MISTRAL_MCP_MAX_MCP_BODY_BYTES", get("MAX_MCP_BODY_BYTES", str(16 * 1024 * 1024)), int, 1024
-                )
-            ),
-            max_api_body_bytes=int(
-                _as_number("MISTRAL_MCP_MAX_API_BODY_BYTES", get("MAX_API_BODY_BYTES", "65536"), int, 1024)
-            ),
-            signup_rate_limit=_as_rate("MISTRAL_MCP_SIGNUP_RATE_LIMIT", get("SIGNUP_RATE_LIMIT", "10/minute")),
-            log_level=log_level,
-            log_format=log_format,
-            auto_migrate=_as_bool("MISTRAL_MCP_AUTO_MIGRATE", get("AUTO_MIGRATE", "true")),
-            shutdown_grace_seconds=int(
-                _as_number("MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS", "30"), int, 0)
-            ),
-            header_timeout=float(_as_number("MISTRAL_MCP_HEADER_TIMEOUT", get("HEADER_TIMEOUT", "10"), float, 0.01)),
-            body_timeout=float(_as_number("MISTRAL_MCP_BODY_TIMEOUT", get("BODY_TIMEOUT", "60"), float, 0.01)),
-            keepalive_timeout=float(
-                _as_number("MISTRAL_MCP_KEEPALIVE_TIMEOUT", get("KEEPALIVE_TIMEOUT", "5"), float, 0)
-            ),
-            max_header_bytes=int(
-                _as_number("MISTRAL_MCP_MAX_HEADER_BYTES", get("MAX_HEADER_BYTES", "32768"), int, 1024)
-            ),
-            max_connections=int(_as_number("MISTRAL_MCP_MAX_CONNECTIONS", get("MAX_CONNECTIONS", "1000"), int, 1)),
-            rate_limit_per_minute=int(
-                _as_number("MISTRAL_MCP_RATE_LIMIT_PER_MINUTE", get("RATE_LIMIT_PER_MINUTE", "120"), int, 0)
-            ),
-            max_concurrent_calls=int(
-                _as_number("MISTRAL_MCP_MAX_CONCURRENT_CALLS", get("MAX_CONCURRENT_CALLS", "10"), int, 0)
-            ),
-            redis_url=_redis_url(get("REDIS_URL", "")),
-            metrics_token=get("METRICS_TOKEN", ""),
-            oauth_enabled=_as_bool("MISTRAL_MCP_OAUTH_ENABLED", get("OAUTH_ENABLED", "true")),
-            oauth_cimd_allow_loopback=_as_bool(
-                "MISTRAL_MCP_OAUTH_CIMD_ALLOW_LOOPBACK", get("OAUTH_CIMD_ALLOW_LOOPBACK", "false")
-            ),
-            registration_rate_limit=_as_rate(
-                "MISTRAL_MCP_REGISTRATION_RATE_LIMIT", get("REGISTRATION_RATE_LIMIT", str(DEFAULT_REGISTRATION_RATE))
-            ),
-            authorize_rate_limit=_as_rate(
-                "MISTRAL_MCP_AUTHORIZE_RATE_LIMIT", get("AUTHORIZE_RATE_LIMIT", str(DEFAULT_AUTHORIZE_RATE))
-            ),
-            oauth_unused_client_hours=float(
-                _as_number("MISTRAL_MCP_OAUTH_UNUSED_CLIENT_HOURS", get("OAUTH_UNUSED_CLIENT_HOURS", "24"), float, 1)
-            ),
-            # Fewer days than a refresh token lives would delete clients that still hold a grant.
-            oauth_idle_client_days=float(
-                _as_number("MISTRAL_MCP_OAUTH_IDLE_CLIENT_DAYS", get("OAUTH_IDLE_CLIENT_DAYS", "90"), float, 31)
-            ),
-            oauth_cimd_fetch_timeout=float(
-                _as_number("MISTRAL_MCP_OAUTH_CIMD_FETCH_TIMEOUT", get("OAUTH_CIMD_FETCH_TIMEOUT", "5"), float, 0.01)
-            ),
-            oauth_cimd_fetches_per_host=int(
-                _as_number("MISTRAL_MCP_OAUTH_CIMD_FETCHES_PER_HOST", get("OAUTH_CIMD_FETCHES_PER_HOST", "4"), int, 1)
-            ),
-            token_cache_seconds=_token_cache_seconds(get("TOKEN_CACHE_SECONDS", "1")),
-        )
+def _declaration(f: Field[Any]) -> Declaration:
+    declaration: Declaration = f.metadata["setting"]
+    return declaration
+
+
+def _local_url(host: str, port: int) -> str:
+    shown_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    return f"http://{shown_host}:{port}"
+
+
+def _database_url_from(path: Path) -> str:
+    variable = variable_of("database_url_file")
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot read {path}: {exc.strerror}") from None
+    try:
+        return _database_url(value)
+    except ValueError as exc:
+        raise ConfigError(f"{variable} holds a URL that {exc}") from None
+
+
+def _docs() -> tuple[tuple[str, str, str], ...]:
+    declared = (_declaration(f) for f in fields(Settings) if f.default is not MISSING)
+    return tuple((d.variable, d.shown_default, d.doc) for d in declared)
+
+
+# (variable, default as shown, meaning): README's configuration table and `--help` are made from it.
+SETTINGS_DOC = _docs()

@@ -19,6 +19,7 @@ from server.errors import CryptoError
 from server.http.responses import error_response, unauthorized
 from server.oauth.provider import resource_metadata_url
 from server.services import Services
+from server.settings import variable_of
 from server.transport.json_errors import json_errors
 from server.transport.mcp_server import CONNECTION_SCOPE_KEY
 
@@ -48,7 +49,7 @@ class McpEndpoint:
         try:
             connection = await self._connection(services, path_token, bearer)
         except CryptoError:
-            logger.exception("stored Mistral key could not be decrypted; check MISTRAL_MCP_ENCRYPTION_KEYS")
+            logger.exception("stored Mistral key could not be decrypted; check %s", variable_of("encryption_keys"))
             return error_response(
                 500, "key_unavailable", "Your stored Mistral key cannot be read by this server; contact the operator."
             )

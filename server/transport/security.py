@@ -1,7 +1,7 @@
 """Which Host and Origin headers the MCP endpoint accepts (DNS-rebinding protection).
 
 Allowed: the public URL's host and origin (what users reach, e.g. through a TLS proxy),
-the extra names of `MISTRAL_MCP_ALLOWED_HOSTS`, and loopback names when the server listens
+the extra names of `settings.allowed_hosts`, and loopback names when the server listens
 on loopback or on every interface (local use, in-container health checks). A browser page on
 any other origin cannot reach the endpoint, whatever its DNS says: its Host or Origin gives
 it away. Loopback origins are accepted only when the public URL itself is loopback.

@@ -5,7 +5,7 @@ Retries (bounded, jittered exponential backoff, `Retry-After` honoured up to a c
 429/502/503/504 and to failures to connect, where Mistral cannot have acted on the request.
 A read timeout is not retried: the request may have been processed (and billed).
 
-Every reply is bounded: a body is read up to MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES, a stream
+Every reply is bounded: a body is read up to settings.upstream_max_response_bytes, a stream
 in total and per event (`sse.py`), a download by its window. Each Mistral key has its fair
 share of the pool (`fair_share.py`), so one key cannot queue everyone else's calls.
 """

@@ -4,7 +4,7 @@ Two kinds extend the tree of `server.errors` here, raised only by the upstream c
 
     UpstreamError
     ├── UpstreamUnexpectedReply  a redirect, or a body that is not what the endpoint sends
-    └── UpstreamReplyTooLarge    a reply past MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES
+    └── UpstreamReplyTooLarge    a reply past settings.upstream_max_response_bytes
 """
 
 from __future__ import annotations

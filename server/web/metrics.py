@@ -12,6 +12,7 @@ from starlette.routing import Route
 from server.callers import bearer_token
 from server.http.responses import error_response
 from server.services import Services
+from server.settings import variable_of
 
 
 async def metrics(request: Request) -> Response:
@@ -23,7 +24,7 @@ async def metrics(request: Request) -> Response:
             return error_response(
                 401,
                 "unauthorized",
-                "Metrics need `Authorization: Bearer <MISTRAL_MCP_METRICS_TOKEN>`.",
+                f"Metrics need `Authorization: Bearer <{variable_of('metrics_token')}>`.",
                 {"WWW-Authenticate": "Bearer"},
             )
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -17,7 +17,7 @@ def client_address_key(request: Request) -> str:
     """The limiter key for the caller: its IP, or its /64 for IPv6, where one host holds a whole /64.
 
     Behind a proxy this is the real client only when the proxy is trusted
-    (`MISTRAL_MCP_FORWARDED_ALLOW_IPS`); otherwise every request seems to come from the proxy.
+    (`settings.forwarded_allow_ips`); otherwise every request seems to come from the proxy.
     """
     host = request.client.host if request.client else ""
     try:

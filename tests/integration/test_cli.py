@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from storage.migrate import head_revision
 from tests.conftest import VALID_KEY
@@ -110,6 +111,25 @@ def test_bad_configuration_exits_with_a_message(tmp_path: Path) -> None:
     result = subprocess.run([*CLI, "serve"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert "MISTRAL_MCP_PORT" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "command"),
+    [
+        ("MISTRAL_MCP_DATABASE_URL", "mysql://x", ["db", "upgrade"]),
+        ("MISTRAL_MCP_DATABASE_URL", "not a url at all", ["db", "current"]),
+        ("MISTRAL_MCP_UPSTREAM_TIMEOUT", "nan", ["serve"]),
+        ("MISTRAL_MCP_TOKEN_CACHE_SECONDS", "2", ["keys", "status"]),
+    ],
+)
+def test_every_unusable_setting_is_one_line_naming_it_and_exit_code_2(
+    tmp_path: Path, variable: str, value: str, command: list[str]
+) -> None:
+    env = {**os.environ, variable: value}
+    result = subprocess.run([*CLI, *command], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr  # one line: no traceback
+    assert result.stderr.startswith(f"mistral-mcp: configuration error: {variable} ")
 
 
 def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:

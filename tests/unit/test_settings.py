@@ -1,3 +1,5 @@
+import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -182,3 +184,23 @@ def test_database_url_can_come_from_a_secret_file(tmp_path: Path) -> None:
 )
 def test_passwords_in_the_netloc_or_the_query_are_masked_for_display(url: str, shown: str) -> None:
     assert mask_url_password(url) == shown
+
+
+def test_each_setting_is_declared_once_with_a_doc_and_a_unique_variable() -> None:
+    variables = [name for name, _, _ in SETTINGS_DOC]
+    assert len(variables) == len(set(variables)) == len(fields(Settings))
+    assert all(name.startswith("MISTRAL_MCP_") and doc for name, _, doc in SETTINGS_DOC)
+
+
+def test_each_setting_variable_is_written_once_in_the_server_code() -> None:
+    # Messages name a variable through `variable_of(field)`, so renaming one is one edit.
+    sources = [p.read_text(encoding="utf-8") for p in Path("server").rglob("*.py")]
+    for name, _, _ in SETTINGS_DOC:
+        written = sum(len(re.findall(rf"\b{name}\b", source)) for source in sources)
+        assert written == 1, f"{name} is written {written} times in server/"
+
+
+def test_a_secret_setting_never_appears_in_a_config_error() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"MISTRAL_MCP_REDIS_URL": "http://:hunter2@cache:6379"})
+    assert "hunter2" not in str(caught.value)
