@@ -31,6 +31,7 @@ import httpx
 from mcp.shared.auth import OAuthClientInformationFull
 from pydantic import ValidationError
 
+from server.errors import MistralMcpError
 from server.http.cookies import NoCookies
 from server.http.wire import AiohttpTransport
 from server.oauth.public_address import PublicAddressResolver, is_loopback, is_public
@@ -47,8 +48,9 @@ CACHE_ENTRIES = 1_000  # client ids are URLs anyone can make up: the cache must 
 _DNS_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 
 
-class ClientMetadataError(Exception):
-    pass
+class ClientMetadataError(MistralMcpError):
+    """A client id that names a metadata document we will not use: malformed, unreachable, too slow,
+    too large, or not a valid client; the OAuth endpoints answer it as an unknown client."""
 
 
 def is_metadata_url(client_id: str) -> bool:

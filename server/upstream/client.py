@@ -82,7 +82,6 @@ class MistralClient:
         transport: httpx.AsyncBaseTransport | None = None,
         observer: UpstreamObserver | None = None,
     ) -> None:
-        self.base_url = settings.upstream_url
         self._observer: UpstreamObserver = observer or NullObserver()
         self._max_retries = settings.upstream_max_retries
         self._max_wait = settings.upstream_retry_max_wait
@@ -187,7 +186,7 @@ class MistralClient:
         finally:
             self._observer.response(request.method, request.url.path, status, time.perf_counter() - started)
 
-    async def _send(self, request: httpx.Request, *, stream: bool) -> tuple[httpx.Response, bytes | None]:
+    async def _send(self, request: httpx.Request, *, stream: bool, api_key: str) -> tuple[httpx.Response, bytes | None]:
         """Send with retries; returns a 2xx response and its body (open and without one, when `stream`).
 
         Raises:
@@ -233,7 +232,7 @@ class MistralClient:
                     self._observer.retry(request.method, request.url.path, str(response.status_code))
                     await anyio.sleep(wait)
                     continue
-            raise from_response(_with_body(response, body or b""))
+            raise from_response(_with_body(response, body or b""), api_key)
 
     async def request(
         self,
@@ -253,7 +252,7 @@ class MistralClient:
         """
         request = self._build(api_key, method, path, json, params, files, data, stream=False)
         async with self._turn(api_key):
-            response, body = await self._send(request, stream=False)
+            response, body = await self._send(request, stream=False, api_key=api_key)
         return UpstreamResponse(response.status_code, response.headers, body or b"")
 
     @asynccontextmanager
@@ -266,7 +265,7 @@ class MistralClient:
         """
         request = self._build(api_key, "POST", path, json, None, None, None, stream=True)
         async with self._turn(api_key):
-            response, _ = await self._send(request, stream=True)
+            response, _ = await self._send(request, stream=True, api_key=api_key)
             self._observer.stream_opened()
             try:
                 yield _chunks(response, self._max_body)
@@ -286,10 +285,10 @@ class MistralClient:
         request = self._build(api_key, "GET", path, None, None, None, None, stream=False)
         request.headers["accept"] = "*/*"
         async with self._turn(api_key):
-            return await self._download_window(request, offset, limit)
+            return await self._download_window(request, offset, limit, api_key)
 
-    async def _download_window(self, request: httpx.Request, offset: int, limit: int) -> Download:
-        response, _ = await self._send(request, stream=True)
+    async def _download_window(self, request: httpx.Request, offset: int, limit: int, api_key: str) -> Download:
+        response, _ = await self._send(request, stream=True, api_key=api_key)
         kept = bytearray()
         seen = 0
         complete = True

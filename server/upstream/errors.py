@@ -23,7 +23,6 @@ from server.errors import (
     UpstreamUnavailable,
 )
 from server.security.redaction import without
-from server.security.tokens import bearer_credential
 
 _MAX_DETAIL = 600
 _MAX_CONTENT_TYPE = 80
@@ -74,15 +73,7 @@ def _validation_detail(items: list[Any]) -> str:
     return "; ".join(parts)
 
 
-def _caller_key(response: httpx.Response) -> str | None:
-    try:
-        header: str = response.request.headers.get("authorization", "")
-    except RuntimeError:  # a response built without its request
-        return None
-    return bearer_credential(header)
-
-
-def error_detail(response: httpx.Response) -> str:
+def error_detail(response: httpx.Response, api_key: str | None) -> str:
     """Mistral's own words for what went wrong, from any of the body shapes it uses.
 
     They reach the user's AI client (and so a model's context) and our logs: an error that quotes
@@ -101,7 +92,7 @@ def error_detail(response: httpx.Response) -> str:
                 detail = detail.get("detail", detail.get("message", detail))
         if isinstance(detail, list):
             detail = _validation_detail(detail) or str(detail)
-    return without(_caller_key(response), str(detail))[:_MAX_DETAIL]
+    return without(api_key, str(detail))[:_MAX_DETAIL]
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -118,9 +109,10 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, parsed.timestamp() - time.time())
 
 
-def from_response(response: httpx.Response) -> UpstreamError:
+def from_response(response: httpx.Response, api_key: str | None) -> UpstreamError:
+    """The error for Mistral's error `response` to a request made with `api_key` (never quoted back)."""
     status = response.status_code
-    detail = error_detail(response)
+    detail = error_detail(response, api_key)
     said = f" Mistral said: {detail}" if detail else ""
     if status == 401:
         return UpstreamAuthError(
