@@ -73,7 +73,7 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         keyring = await anyio.to_thread.run_sync(load_keyring, settings)
         metrics = Metrics()
-        engine = create_engine(settings.effective_database_url)
+        engine = create_engine(settings.effective_database_url, settings.database_deadlines)
         metrics.watch_database(engine)
         upstream = MistralClient(settings, observer=metrics)
         limits = build_limits(

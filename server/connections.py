@@ -15,6 +15,7 @@ from server.errors import ApiError, UpstreamAuthError, UpstreamError, UpstreamRa
 from server.security import tokens
 from server.security.crypto import Keyring
 from server.upstream.client import MistralClient
+from storage.deadlines import DatabaseTimeout
 from storage.repository import ConnectionRecord, ConnectionRepository
 
 MAX_KEY_LENGTH = 256
@@ -72,7 +73,7 @@ class ConnectionService:
         self.keyring = keyring
         self.upstream = upstream
         # Tokens resolved in the last second: see server/auth_cache.py for what this promises.
-        self._recent: AuthCache[AuthenticatedConnection] = AuthCache(token_cache_seconds)
+        self._recent: AuthCache[AuthenticatedConnection] = AuthCache(token_cache_seconds, deadline=repository.deadline)
 
     async def _validate_with_mistral(self, api_key: str) -> None:
         try:
@@ -147,7 +148,10 @@ class ConnectionService:
             api_key = self.keyring.decrypt(record.key_ciphertext, associated_data(record.id))
             return record.id, AuthenticatedConnection(record.id, record.token_hash, api_key)
 
-        return await self._recent.resolve(tokens.hash_token(token), lookup)
+        try:
+            return await self._recent.resolve(tokens.hash_token(token), lookup)
+        except TimeoutError as error:
+            raise DatabaseTimeout("the database did not answer in time (token lookup)") from error
 
     async def authenticate_id(self, connection_id: str) -> AuthenticatedConnection | None:
         """For OAuth access tokens, which name the connection rather than carry its token."""

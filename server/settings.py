@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from server.errors import ConfigError
 from server.security.rate_limit import DEFAULT_SIGNUP_RATE, Rate, parse_rate
+from storage.deadlines import DatabaseDeadlines
 
 ENV_PREFIX = "MISTRAL_MCP_"
 
@@ -38,6 +39,18 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
         "MISTRAL_MCP_DATABASE_URL_FILE",
         "(none)",
         "File holding the database URL (a Docker/Kubernetes secret); `MISTRAL_MCP_DATABASE_URL` wins.",
+    ),
+    ("MISTRAL_MCP_DATABASE_CONNECT_TIMEOUT", "5", "Seconds to wait for a new database connection."),
+    (
+        "MISTRAL_MCP_DATABASE_STATEMENT_TIMEOUT",
+        "5",
+        "Seconds one database statement (or a SQLite lock) may take; past it the request gets 503. "
+        "Also bounds migrations run on start (`mistral-mcp db upgrade` has no such bound).",
+    ),
+    (
+        "MISTRAL_MCP_DATABASE_POOL_TIMEOUT",
+        "10",
+        "Seconds a request waits for a free database connection before it gets 503.",
     ),
     (
         "MISTRAL_MCP_ENCRYPTION_KEYS",
@@ -123,6 +136,14 @@ def _as_number(name: str, value: str, kind: type[int] | type[float], minimum: fl
     return number
 
 
+def _seconds(name: str, value: str) -> float:
+    # Zero or less would mean "no wait at all" to one driver and "wait forever" to another.
+    seconds = float(_as_number(name, value, float, 0.01))
+    if seconds != seconds or seconds == float("inf"):
+        raise ConfigError(f"{name} must be a finite number of seconds, got {value!r}")
+    return seconds
+
+
 def _read_secret(name: str, path: str) -> str:
     if not path:
         return ""
@@ -172,6 +193,9 @@ class Settings:
     forwarded_allow_ips: tuple[str, ...] = ()
     data_dir: Path = Path("mistral-mcp-data")
     database_url: str = field(default="", repr=False)
+    database_connect_timeout: float = 5.0
+    database_statement_timeout: float = 5.0
+    database_pool_timeout: float = 10.0
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     encryption_keys_file: Path | None = None
     upstream_url: str = "https://api.mistral.ai"
@@ -215,6 +239,14 @@ class Settings:
     @property
     def effective_database_url(self) -> str:
         return self.database_url or self.sqlite_default_url
+
+    @property
+    def database_deadlines(self) -> DatabaseDeadlines:
+        return DatabaseDeadlines(
+            connect=self.database_connect_timeout,
+            statement=self.database_statement_timeout,
+            pool=self.database_pool_timeout,
+        )
 
     @classmethod
     def from_env(
@@ -262,6 +294,13 @@ class Settings:
             data_dir=Path(get("DATA_DIR", "mistral-mcp-data")),
             database_url=get("DATABASE_URL", "")
             or _read_secret("MISTRAL_MCP_DATABASE_URL_FILE", get("DATABASE_URL_FILE", "")),
+            database_connect_timeout=_seconds(
+                "MISTRAL_MCP_DATABASE_CONNECT_TIMEOUT", get("DATABASE_CONNECT_TIMEOUT", "5")
+            ),
+            database_statement_timeout=_seconds(
+                "MISTRAL_MCP_DATABASE_STATEMENT_TIMEOUT", get("DATABASE_STATEMENT_TIMEOUT", "5")
+            ),
+            database_pool_timeout=_seconds("MISTRAL_MCP_DATABASE_POOL_TIMEOUT", get("DATABASE_POOL_TIMEOUT", "10")),
             encryption_keys=_split_csv(get("ENCRYPTION_KEYS", "")),
             encryption_keys_file=Path(keys_file) if keys_file else None,
             upstream_url=get("UPSTREAM_URL", "https://api.mistral.ai").rstrip("/"),

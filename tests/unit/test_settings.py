@@ -29,6 +29,9 @@ def test_every_documented_variable_is_read() -> None:
         "MISTRAL_MCP_DATA_DIR": "/tmp/x",
         "MISTRAL_MCP_DATABASE_URL": "postgresql://u:p@db/x",
         "MISTRAL_MCP_DATABASE_URL_FILE": "/run/secrets/not-read-when-the-url-is-set",
+        "MISTRAL_MCP_DATABASE_CONNECT_TIMEOUT": "2",
+        "MISTRAL_MCP_DATABASE_STATEMENT_TIMEOUT": "3.5",
+        "MISTRAL_MCP_DATABASE_POOL_TIMEOUT": "4",
         "MISTRAL_MCP_ENCRYPTION_KEYS": "k1,k2",
         "MISTRAL_MCP_ENCRYPTION_KEYS_FILE": "/run/secrets/keys",
         "MISTRAL_MCP_UPSTREAM_URL": "http://fake:1/",
@@ -72,6 +75,7 @@ def test_every_documented_variable_is_read() -> None:
     assert (s.redis_url, s.metrics_token) == ("redis://:pw@cache:6379/1", "scrape-secret")
     assert (s.oauth_enabled, s.oauth_cimd_allow_loopback) == (False, True)
     assert s.token_cache_seconds == 0.5
+    assert (s.database_connect_timeout, s.database_statement_timeout, s.database_pool_timeout) == (2.0, 3.5, 4.0)
 
 
 def test_repr_shows_no_secret() -> None:
@@ -104,6 +108,10 @@ def test_repr_shows_no_secret() -> None:
         ("MISTRAL_MCP_MAX_CONCURRENT_CALLS", "-1"),
         ("MISTRAL_MCP_SHUTDOWN_GRACE_SECONDS", "soon"),
         ("MISTRAL_MCP_TOKEN_CACHE_SECONDS", "5"),
+        ("MISTRAL_MCP_DATABASE_CONNECT_TIMEOUT", "0"),
+        ("MISTRAL_MCP_DATABASE_STATEMENT_TIMEOUT", "nan"),
+        ("MISTRAL_MCP_DATABASE_POOL_TIMEOUT", "inf"),
+        ("MISTRAL_MCP_DATABASE_STATEMENT_TIMEOUT", "forever"),
     ],
 )
 def test_unusable_values_are_config_errors_naming_the_variable(name: str, value: str) -> None:
@@ -133,3 +141,9 @@ def test_database_url_can_come_from_a_secret_file(tmp_path: Path) -> None:
 )
 def test_passwords_in_the_netloc_or_the_query_are_masked_for_display(url: str, shown: str) -> None:
     assert mask_url_password(url) == shown
+
+
+def test_every_database_wait_is_bounded_by_default() -> None:
+    deadlines = Settings.from_env({}).database_deadlines
+    assert (deadlines.connect, deadlines.statement, deadlines.pool) == (5.0, 5.0, 10.0)
+    assert deadlines.operation is not None
