@@ -117,6 +117,7 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
             )
             async with mcp_sessions.run(), anyio.create_task_group() as tasks:
                 tasks.start_soon(usage.run)
+                tasks.start_soon(services.connections.abandoned.run)
                 logger.info("mistral-mcp ready", extra={"public_url": settings.public_url})
                 try:
                     yield {"services": services}

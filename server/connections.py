@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from server.abandoned import AbandonedSignups
 from server.auth_cache import MAX_TTL, AuthCache
 from server.errors import ApiError, UpstreamAuthError, UpstreamError, UpstreamRateLimited
 from server.security import tokens
@@ -74,6 +75,7 @@ class ConnectionService:
         self.upstream = upstream
         # Tokens resolved in the last second: see server/auth_cache.py for what this promises.
         self._recent: AuthCache[AuthenticatedConnection] = AuthCache(token_cache_seconds, deadline=repository.deadline)
+        self.abandoned = AbandonedSignups(repository, retry_every=repository.deadlines.statement or 5.0)
 
     async def _validate_with_mistral(self, api_key: str) -> None:
         try:
@@ -121,8 +123,20 @@ class ConnectionService:
             token_rotated_at=None,
             last_used_at=None,
         )
-        await self.repository.insert(record)
+        try:
+            await self.repository.insert(record)
+        except BaseException:
+            # Failed, timed out or cancelled: most likely rolled back, but a COMMIT may have landed
+            # with its reply lost. The token dies with this request, so the row must not stay.
+            self.abandoned.add(connection_id)
+            raise
         return NewConnection(record, token)
+
+    def abandon(self, record: ConnectionRecord) -> None:
+        """Delete a connection whose token will never reach anyone (its client hung up), in the
+        background: see server/abandoned.py."""
+        self._recent.forget(record.id)
+        self.abandoned.add(record.id)
 
     async def find(self, token: str) -> ConnectionRecord | None:
         """The connection a token opens, or None; malformed tokens never reach the database."""

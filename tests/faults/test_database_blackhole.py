@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 import secrets
 import threading
 from collections.abc import Callable, Iterator
@@ -38,6 +39,7 @@ TINY_DEADLINES: dict[str, Any] = {
     "database_statement_timeout": 1.0,
     "database_pool_timeout": 1.0,
 }
+UNDONE = "undid sign-up of"
 ENOUGH = 30  # seconds: far above what the tiny deadlines allow, far below "hangs"
 MCP_HEADERS = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25"}
 CHAT_CALL = {
@@ -151,3 +153,64 @@ async def test_a_database_that_stops_answering_gets_fast_503s_and_everything_wor
     assert not (await call_tool(used["mcp_url"])).is_error
     assert stored_connection(app, used["token"])["usage"]["mistral_chat"]["calls"] == 2
     app.sign_up()
+
+
+async def _sign_up_and_give_up(proxied: ProxiedApp) -> None:
+    """A client signs up and gives up once the sign-up's COMMIT is caught by the stall."""
+    with anyio.fail_after(ENOUGH):
+        async with (
+            httpx.AsyncClient(base_url=proxied.app.url, timeout=ENOUGH * 2) as http,
+            anyio.create_task_group() as tasks,
+        ):
+            tasks.start_soon(functools.partial(http.post, "/api/connections", json={"api_key": VALID_KEY}))
+            await happened(proxied.proxy.stalled)
+            tasks.cancel_scope.cancel()
+
+
+async def _undone(log_stream: io.StringIO, before: int) -> None:
+    """Until the app has undone one more sign-up than `before`."""
+    with anyio.fail_after(ENOUGH):
+        while log_stream.getvalue().count(UNDONE) <= before:
+            await anyio.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    "answers_only", [False, True], ids=["commit-held-back", "commit-applied-but-its-reply-held-back"]
+)
+async def test_a_sign_up_caught_by_the_stall_at_its_commit_leaves_no_stored_key(
+    stalling: ProxiedApp, fake_mistral: FakeMistral, log_stream: io.StringIO, answers_only: bool
+) -> None:
+    stored, undone = await stalling.stored_connections(), log_stream.getvalue().count(UNDONE)
+    stalling.proxy.stall_on(b"COMMIT", answers_only=answers_only)
+    try:
+        await _sign_up_and_give_up(stalling)
+        with anyio.fail_after(ENOUGH):  # the app gives up on the COMMIT at its deadline, and drops that connection
+            await happened(stalling.proxy.app_hung_up)
+    finally:
+        stalling.proxy.heal()  # what was held back now reaches PostgreSQL: the COMMIT too, if it was held
+    await _undone(log_stream, undone)
+    assert await stalling.stored_connections() == stored
+    stalling.app.sign_up()  # and sign-ups work again
+    assert await stalling.stored_connections() == stored + 1
+
+
+async def test_a_sign_up_whose_client_hung_up_before_the_answer_leaves_no_stored_key(
+    proxied_app_factory: Callable[..., ProxiedApp], fake_mistral: FakeMistral, log_stream: io.StringIO
+) -> None:
+    # Deadlines long enough that the COMMIT succeeds once the proxy heals: the sign-up itself works,
+    # only its client is gone.
+    proxied = await anyio.to_thread.run_sync(
+        functools.partial(proxied_app_factory, **{**TINY_DEADLINES, "database_statement_timeout": 10.0})
+    )
+    stored, undone = await proxied.stored_connections(), log_stream.getvalue().count(UNDONE)
+    proxied.proxy.stall_on(b"COMMIT")
+    try:
+        await _sign_up_and_give_up(proxied)
+        connections = proxied.app.server.server.server_state.connections  # type: ignore[union-attr]
+        with anyio.fail_after(ENOUGH):  # until the server has seen its client go
+            while connections:
+                await anyio.sleep(0.01)
+    finally:
+        proxied.proxy.heal()
+    await _undone(log_stream, undone)
+    assert await proxied.stored_connections() == stored
