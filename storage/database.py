@@ -7,6 +7,7 @@ how its timeouts become the errors the rest of the service knows, is set up here
 
 from __future__ import annotations
 
+import os
 import ssl
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,21 @@ def _idle_transactions_end(engine: AsyncEngine, seconds: float) -> None:
         cursor.close()
 
 
+def _create_owner_only(database: str) -> None:
+    """Create the SQLite file readable by its owner only, whatever the umask; SQLite then gives
+    its -wal and -shm files the same mode. An existing file is tightened too."""
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for companion in (Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}-journal")):
+        if companion.exists():
+            companion.chmod(0o600)
+
+
 def _create_sqlite_engine(async_url: URL, connect_args: dict[str, Any], deadlines: DatabaseDeadlines) -> AsyncEngine:
     # SQLite is a local file: nothing to connect to, and a statement waits only for a lock held by
     # another connection, which the busy timeout bounds.
@@ -143,7 +159,7 @@ def _create_sqlite_engine(async_url: URL, connect_args: dict[str, Any], deadline
     on_disk = bool(async_url.database) and async_url.database != ":memory:"
     if on_disk:
         assert async_url.database is not None
-        Path(async_url.database).parent.mkdir(parents=True, exist_ok=True)
+        _create_owner_only(async_url.database)
     engine = create_async_engine(
         async_url,
         connect_args={**connect_args, "timeout": busy_seconds},
@@ -169,7 +185,8 @@ def create_engine(url: str, deadlines: DatabaseDeadlines | None = None) -> Async
 
     The default bounds connecting and waiting for the pool but not statements: right for operator
     commands (migrations, key rotation) that may legitimately run long. The server passes its
-    settings. SQLite gets WAL and a busy timeout for concurrent writers.
+    settings. SQLite gets WAL and a busy timeout for concurrent writers, and a file only its owner
+    can read.
 
     Statement parameters are left out of SQLAlchemy's error messages (`hide_parameters`): they hold
     ciphertexts and OAuth client records, and those messages end up in logs and tracebacks.
