@@ -206,7 +206,9 @@ async def test_a_sign_up_whose_client_hung_up_before_the_answer_leaves_no_stored
     proxied.proxy.stall_on(b"COMMIT")
     try:
         await _sign_up_and_give_up(proxied)
-        connections = proxied.app.server.server.server_state.connections  # type: ignore[union-attr]
+        uvicorn_server = proxied.app.server.server
+        assert uvicorn_server is not None
+        connections = uvicorn_server.server_state.connections
         with anyio.fail_after(ENOUGH):  # until the server has seen its client go
             while connections:
                 await anyio.sleep(0.01)
