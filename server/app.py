@@ -85,7 +85,7 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         keyring = await anyio.to_thread.run_sync(load_keyring, settings)
         metrics = Metrics()
-        engine = create_engine(settings.effective_database_url)
+        engine = create_engine(settings.effective_database_url, settings.database_deadlines)
         metrics.watch_database(engine)
         upstream = MistralClient(settings, observer=metrics)
         limits = build_limits(
@@ -132,6 +132,7 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
             )
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(usage.run)
+                tasks.start_soon(services.connections.abandoned.run)
                 if oauth is not None:
                     tasks.start_soon(OAuthSweeper.for_settings(oauth.repo, settings).run)
                 try:

@@ -11,6 +11,9 @@ connection, so one user rotating or re-keying costs no other connection its cach
 
 Requests for a token whose lookup is already running wait for that lookup instead of
 starting their own: a client sending ten calls at once costs one database read, not ten.
+Every request's wait is bounded by the lookup deadline, counted from when it arrived, so a
+lookup that hangs cannot hold the requests for its token: it is given up at its deadline,
+requests still within theirs look for themselves, and the others get `TimeoutError`.
 
 Only successes are remembered (an unknown token always reaches the database again), entries
 are keyed by the token's hash, expire counted from when their lookup *started*, and the
@@ -53,11 +56,17 @@ class _Flight(Generic[T]):
 
 class AuthCache(Generic[T]):
     def __init__(
-        self, ttl: float = MAX_TTL, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+        self,
+        ttl: float = MAX_TTL,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        deadline: float | None = None,
     ) -> None:
         if not 0 <= ttl <= MAX_TTL:
             raise ValueError(f"ttl must be between 0 and {MAX_TTL} seconds")
         self._ttl = ttl
+        self._deadline = deadline
         self._max_entries = max_entries
         self._clock = clock
         self._entries: dict[str, tuple[float, str, T]] = {}  # token hash -> (expires, connection id, value)
@@ -70,7 +79,17 @@ class AuthCache(Generic[T]):
         self._notes_since = 0
 
     async def resolve(self, token_hash: str, lookup: Callable[[], Awaitable[Found[T]]]) -> T | None:
-        """The remembered answer, else the answer of the lookup already running, else a new lookup's."""
+        """The remembered answer, else the answer of the lookup already running, else a new lookup's.
+
+        Raises:
+            TimeoutError: no answer within the deadline, counted from this call (waiting included).
+        """
+        if self._ttl > 0 and (value := self.get(token_hash)) is not None:
+            return value  # the hot path: no cancel scope for an answer already at hand
+        with anyio.fail_after(self._deadline):
+            return await self._resolve(token_hash, lookup)
+
+    async def _resolve(self, token_hash: str, lookup: Callable[[], Awaitable[Found[T]]]) -> T | None:
         if self._ttl <= 0:
             found = await lookup()
             return found[1] if found else None
@@ -80,8 +99,9 @@ class AuthCache(Generic[T]):
             await flight.done.wait()
             if not flight.failed and not (flight.found and self._overtaken(flight.found[0], flight.lookup)):
                 return flight.found[1] if flight.found else None
-            # The lookup we waited for failed, was cancelled, or read the connection before a change
-            # to it was stored: this request looks for itself.
+            # The lookup we waited for failed, was cancelled or given up at its deadline, or read the
+            # connection before a change to it was stored: this request looks for itself (within what
+            # is left of its own deadline).
         started = self.begin()
         flight = self._flights[token_hash] = _Flight(started)
         try:

@@ -10,11 +10,13 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from server.abandoned import AbandonedSignups
 from server.auth_cache import MAX_TTL, AuthCache
 from server.errors import ApiError, UpstreamAuthError, UpstreamError, UpstreamRateLimited
 from server.security import tokens
 from server.security.crypto import Keyring
 from server.upstream.client import MistralClient
+from storage.deadlines import DatabaseTimeout
 from storage.repository import ConnectionRecord, ConnectionRepository
 
 MAX_KEY_LENGTH = 256
@@ -72,7 +74,8 @@ class ConnectionService:
         self.keyring = keyring
         self.upstream = upstream
         # Tokens resolved in the last second: see server/auth_cache.py for what this promises.
-        self._recent: AuthCache[AuthenticatedConnection] = AuthCache(token_cache_seconds)
+        self._recent: AuthCache[AuthenticatedConnection] = AuthCache(token_cache_seconds, deadline=repository.deadline)
+        self.abandoned = AbandonedSignups(repository, retry_every=repository.deadlines.statement or 5.0)
 
     async def _validate_with_mistral(self, api_key: str) -> None:
         try:
@@ -120,8 +123,20 @@ class ConnectionService:
             token_rotated_at=None,
             last_used_at=None,
         )
-        await self.repository.insert(record)
+        try:
+            await self.repository.insert(record)
+        except BaseException:
+            # Failed, timed out or cancelled: most likely rolled back, but a COMMIT may have landed
+            # with its reply lost. The token dies with this request, so the row must not stay.
+            self.abandoned.add(connection_id)
+            raise
         return NewConnection(record, token)
+
+    def abandon(self, record: ConnectionRecord) -> None:
+        """Delete a connection whose token will never reach anyone (its client hung up), in the
+        background: see server/abandoned.py."""
+        self._recent.forget(record.id)
+        self.abandoned.add(record.id)
 
     async def find(self, token: str) -> ConnectionRecord | None:
         """The connection a token opens, or None; malformed tokens never reach the database."""
@@ -147,7 +162,10 @@ class ConnectionService:
             api_key = self.keyring.decrypt(record.key_ciphertext, associated_data(record.id))
             return record.id, AuthenticatedConnection(record.id, record.token_hash, api_key)
 
-        return await self._recent.resolve(tokens.hash_token(token), lookup)
+        try:
+            return await self._recent.resolve(tokens.hash_token(token), lookup)
+        except TimeoutError as error:
+            raise DatabaseTimeout("the database did not answer in time (token lookup)") from error
 
     async def authenticate_id(self, connection_id: str) -> AuthenticatedConnection | None:
         """For OAuth access tokens, which name the connection rather than carry its token."""

@@ -1,16 +1,23 @@
-"""The connection repository: every read and write of connection rows goes through here."""
+"""The connection repository: every read and write of connection rows goes through here.
+
+Each operation is bounded as a whole by the engine's deadlines (`storage.deadlines`), on top of
+the drivers' own per-statement bounds: a database that stops answering costs a caller a
+`SQLAlchemyError` the web layer answers with 503, never an unbounded wait.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.deadlines import deadlines_of, within
 from storage.models import ConnectionRow, ToolUsageRow
 from storage.oauth_models import OAuthCodeRow, OAuthTokenRow
 
@@ -94,13 +101,29 @@ def _record(row: Row[Any] | Any) -> ConnectionRecord:
 class ConnectionRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self.deadlines = deadlines_of(engine)
+        self.deadline = self.deadlines.operation
+        """Seconds one operation may take as a whole (None: unbounded)."""
+
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
+        with within(self.deadline, "reading connections"):
+            async with self._engine.connect() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that commits within the deadline or is rolled back."""
+        with within(self.deadline, "writing connections"):
+            async with self._engine.begin() as conn:
+                yield conn
 
     async def ping(self) -> None:
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def insert(self, record: ConnectionRecord) -> None:
-        async with self._engine.begin() as conn:
+        async with self._begin() as conn:
             await conn.execute(
                 insert(ConnectionRow).values(
                     id=record.id,
@@ -116,18 +139,18 @@ class ConnectionRepository:
             )
 
     async def get_by_token_hash(self, token_hash: str) -> ConnectionRecord | None:
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             row = (await conn.execute(select(*_COLUMNS).where(ConnectionRow.token_hash == token_hash))).first()
         return _record(row) if row is not None else None
 
     async def get(self, connection_id: str) -> ConnectionRecord | None:
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             row = (await conn.execute(select(*_COLUMNS).where(ConnectionRow.id == connection_id))).first()
         return _record(row) if row is not None else None
 
     async def delete(self, connection_id: str) -> bool:
         """Remove the connection, its encrypted key, its usage and its OAuth grants; True if it existed."""
-        async with self._engine.begin() as conn:
+        async with self._begin() as conn:
             await conn.execute(delete(ToolUsageRow).where(ToolUsageRow.connection_id == connection_id))
             await conn.execute(delete(OAuthTokenRow).where(OAuthTokenRow.connection_id == connection_id))
             await conn.execute(delete(OAuthCodeRow).where(OAuthCodeRow.connection_id == connection_id))
@@ -138,7 +161,7 @@ class ConnectionRepository:
         """Swap the token hash only if it is still `old_hash` (two rotations cannot both win), and
         end every OAuth grant made with the connection: whoever held the old URL could have turned
         it into tokens, and rotating is how a leaked URL is shut out."""
-        async with self._engine.begin() as conn:
+        async with self._begin() as conn:
             result = await conn.execute(
                 update(ConnectionRow)
                 .where(ConnectionRow.id == connection_id, ConnectionRow.token_hash == old_hash)
@@ -155,12 +178,12 @@ class ConnectionRepository:
         values: dict[str, object] = {"key_ciphertext": ciphertext, "key_id": key_id, "key_hint": key_hint}
         if at is not None:
             values["key_updated_at"] = at
-        async with self._engine.begin() as conn:
+        async with self._begin() as conn:
             result = await conn.execute(update(ConnectionRow).where(ConnectionRow.id == connection_id).values(**values))
         return bool(result.rowcount)
 
     async def usage(self, connection_id: str) -> list[ToolUsage]:
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             rows = await conn.execute(
                 select(
                     ToolUsageRow.tool,
@@ -179,7 +202,7 @@ class ConnectionRepository:
         deltas = list(deltas)
         if not deltas:
             return
-        async with self._engine.begin() as conn:
+        async with self._begin() as conn:
             existing = set(
                 (
                     await conn.execute(
@@ -217,7 +240,7 @@ class ConnectionRepository:
                 )
 
     async def count_by_key_id(self) -> dict[str, int]:
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             rows = await conn.execute(select(ConnectionRow.key_id, func.count()).group_by(ConnectionRow.key_id))
             return {key_id: count for key_id, count in rows}
 
@@ -229,7 +252,7 @@ class ConnectionRepository:
         Paging by id (not by offset) keeps each batch one indexed range scan, and rows that
         cannot be re-encrypted are stepped over instead of being selected again forever.
         """
-        async with self._engine.connect() as conn:
+        async with self._connect() as conn:
             rows = await conn.execute(
                 select(ConnectionRow.id, ConnectionRow.key_id, ConnectionRow.key_ciphertext)
                 .where(ConnectionRow.key_id != key_id, ConnectionRow.id > after)
@@ -246,7 +269,7 @@ class ConnectionRepository:
         does `key_updated_at`.
         """
         changed = 0
-        async with self._engine.begin() as conn:
+        async with self._begin() as conn:
             for change in changes:
                 result = await conn.execute(
                     update(ConnectionRow)

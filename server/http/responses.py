@@ -58,10 +58,13 @@ async def http_exception_handler(_request: Request, exc: Exception) -> Response:
 
 
 DATABASE_UNAVAILABLE_MESSAGE = "The database is unreachable right now; nothing was changed. Try again shortly."
+DATABASE_RETRY_AFTER = "5"
 
 
 def database_unavailable() -> JSONResponse:
-    return error_response(503, "database_unavailable", DATABASE_UNAVAILABLE_MESSAGE, {"Retry-After": "5"})
+    return error_response(
+        503, "database_unavailable", DATABASE_UNAVAILABLE_MESSAGE, {"Retry-After": DATABASE_RETRY_AFTER}
+    )
 
 
 async def database_error_handler(request: Request, exc: Exception) -> Response:

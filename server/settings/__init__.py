@@ -18,6 +18,7 @@ from server.errors import ConfigError
 from server.settings import values as v
 from server.settings.values import Parser, Rate, mask_url_password
 from storage.database import DatabaseUrlError, normalize_url
+from storage.deadlines import DatabaseDeadlines
 
 DEFAULT_SIGNUP_RATE = Rate(10, 60.0)
 # Hosted clients (claude.ai, ChatGPT) register from a few server addresses for all their users.
@@ -109,6 +110,29 @@ class Settings:
         v.optional_path,
         "File holding the database URL (a Docker/Kubernetes secret); the URL given directly wins.",
         shown="(none)",
+    )
+    # Zero would mean "no wait at all" to one driver and "wait forever" to another.
+    database_connect_timeout: float = setting(
+        "MISTRAL_MCP_DATABASE_CONNECT_TIMEOUT",
+        5.0,
+        v.seconds(0.01),
+        "Seconds to wait for a new database connection.",
+        shown="5",
+    )
+    database_statement_timeout: float = setting(
+        "MISTRAL_MCP_DATABASE_STATEMENT_TIMEOUT",
+        5.0,
+        v.seconds(0.01),
+        "Seconds one database statement (or a SQLite lock) may take; past it the request gets 503. "
+        "Also bounds migrations run on start (`mistral-mcp db upgrade` has no such bound).",
+        shown="5",
+    )
+    database_pool_timeout: float = setting(
+        "MISTRAL_MCP_DATABASE_POOL_TIMEOUT",
+        10.0,
+        v.seconds(0.01),
+        "Seconds a request waits for a free database connection before it gets 503.",
+        shown="10",
     )
     encryption_keys: tuple[str, ...] = setting(
         "MISTRAL_MCP_ENCRYPTION_KEYS",
@@ -353,6 +377,14 @@ class Settings:
         if self.upstream_max_connections_per_key is not None:
             return self.upstream_max_connections_per_key
         return max(1, self.upstream_max_connections // 4)
+
+    @property
+    def database_deadlines(self) -> DatabaseDeadlines:
+        return DatabaseDeadlines(
+            connect=self.database_connect_timeout,
+            statement=self.database_statement_timeout,
+            pool=self.database_pool_timeout,
+        )
 
     @property
     def sqlite_default_url(self) -> str:

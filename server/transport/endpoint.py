@@ -22,6 +22,7 @@ from server.services import Services
 from server.settings import variable_of
 from server.transport.json_errors import json_errors
 from server.transport.mcp_server import CONNECTION_SCOPE_KEY
+from storage.deadlines import within
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +66,11 @@ class McpEndpoint:
         if path_token:
             return await services.connections.authenticate(path_token)
         if bearer and bearer.startswith(ACCESS_TOKEN_PREFIX) and services.oauth is not None:
-            connection_id = await services.oauth.access_token_connection(bearer)
-            return await services.connections.authenticate_id(connection_id) if connection_id else None
+            # Connection tokens are bounded by the token cache; an OAuth token's two reads by this:
+            # past it the database error handler answers 503 rather than hold the client.
+            with within(services.repository.deadline, "resolving an OAuth access token"):
+                connection_id = await services.oauth.access_token_connection(bearer)
+                return await services.connections.authenticate_id(connection_id) if connection_id else None
         return await services.connections.authenticate(bearer) if bearer else None
 
     @staticmethod

@@ -60,6 +60,11 @@ async def create_connection(request: Request) -> Response:
     await check_signup_rate(request)
     body = await read_json_object(request, services.settings.max_api_body_bytes, {"api_key"})
     created = await services.connections.create(body.get("api_key"))
+    if await request.is_disconnected():
+        # The token exists only in this answer, which nobody is left to read: keeping the row would
+        # keep a Mistral key no one can use or revoke.
+        services.connections.abandon(created.record)
+        return Response(status_code=499)  # "client closed request"; only the access log sees it
     return JSONResponse(
         {
             "id": created.record.id,

@@ -1,4 +1,9 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes.
+
+`/healthz` never touches the database: a process that answers is alive, and restarting it
+would not bring a database back. `/readyz` asks the database, within the same deadlines as
+any request, so a replica whose database does not answer is taken out of rotation fast.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from server.http.responses import DATABASE_RETRY_AFTER
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +34,7 @@ async def readyz(request: Request) -> Response:
         return JSONResponse(
             {"status": "unavailable", "error": {"code": "database_unavailable", "message": "Database unreachable."}},
             status_code=503,
+            headers={"Retry-After": DATABASE_RETRY_AFTER},
         )
     return JSONResponse({"status": "ready"})
 

@@ -10,43 +10,20 @@ one when the suite runs on SQLite.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.conftest import TEST_DB_ENV, RunningApp
+from tests.conftest import RunningApp
 from tests.fake_mistral import FakeMistral
 from tests.faults.conftest import call_tool, stored_connection, text_of
+from tests.faults.postgres import admin as _admin
+from tests.faults.postgres import postgres_server
 
 pytestmark = pytest.mark.anyio
-
-LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-async def _admin(server_url: str, *statements: str) -> None:
-    engine = create_async_engine(
-        make_url(server_url).set(drivername="postgresql+asyncpg"), isolation_level="AUTOCOMMIT"
-    )
-    try:
-        async with engine.connect() as conn:
-            for statement in statements:
-                await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-def _reachable(server_url: str) -> bool:
-    try:
-        asyncio.run(_admin(server_url, "SELECT 1"))
-    except Exception:  # any failure means "no server to test against"
-        return False
-    return True
 
 
 class Outage:
@@ -69,9 +46,7 @@ class Outage:
 
 @pytest.fixture(scope="module")
 def outage() -> Iterator[Outage]:
-    server_url = os.environ.get(TEST_DB_ENV) or LOCAL_POSTGRES
-    if not _reachable(server_url):
-        pytest.skip(f"needs a PostgreSQL server ({server_url} is not reachable)")
+    server_url = postgres_server()
     name = f"mmcp_outage_{secrets.token_hex(6)}"
     asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
     switch = Outage(server_url, name)

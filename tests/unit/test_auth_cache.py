@@ -199,3 +199,41 @@ async def test_a_change_to_another_connection_leaves_a_running_lookup_shared() -
     results = await _join_while_in_flight(AuthCache(1.0, clock=Clock()), db, change="conn_2")
     assert results == ["key", "key"]
     assert db.asked == 1
+
+
+async def _resolve_until_deadline(cache: AuthCache[str], db: Database, count: int) -> list[BaseException | str | None]:
+    """`count` requests for one token while the database hangs; what each one ends with."""
+    outcomes: list[BaseException | str | None] = []
+
+    async def one() -> None:
+        try:
+            outcomes.append(await cache.resolve("h1", db.lookup))
+        except TimeoutError as error:
+            outcomes.append(error)
+
+    with anyio.fail_after(5):  # the test's own bound: far above the cache's deadline
+        async with anyio.create_task_group() as tasks:
+            for _ in range(count):
+                tasks.start_soon(one)
+    return outcomes
+
+
+@pytest.mark.anyio
+async def test_a_hung_shared_lookup_holds_no_request_for_its_token_past_the_deadline() -> None:
+    db = Database()  # never released: the database does not answer
+    cache: AuthCache[str] = AuthCache(1.0, clock=Clock(), deadline=0.2)
+    outcomes = await _resolve_until_deadline(cache, db, 5)
+    assert len(outcomes) == 5
+    assert all(isinstance(outcome, TimeoutError) for outcome in outcomes)  # never None: not "unknown token"
+
+
+@pytest.mark.anyio
+async def test_a_lookup_given_up_at_its_deadline_is_not_remembered() -> None:
+    db = Database()
+    cache: AuthCache[str] = AuthCache(1.0, clock=Clock(), deadline=0.2)
+    assert all(isinstance(outcome, TimeoutError) for outcome in await _resolve_until_deadline(cache, db, 2))
+    asked = db.asked
+    db.found = ("conn_1", "answered")
+    db.release.set()
+    assert await cache.resolve("h1", db.lookup) == "answered"
+    assert db.asked == asked + 1  # the database was asked again, nothing was taken from the failed lookup

@@ -38,6 +38,9 @@ def test_every_documented_variable_is_read() -> None:
         "MISTRAL_MCP_DATA_DIR": "/tmp/x",
         "MISTRAL_MCP_DATABASE_URL": "postgresql://u:p@db/x",
         "MISTRAL_MCP_DATABASE_URL_FILE": "/run/secrets/not-read-when-the-url-is-set",
+        "MISTRAL_MCP_DATABASE_CONNECT_TIMEOUT": "2",
+        "MISTRAL_MCP_DATABASE_STATEMENT_TIMEOUT": "3.5",
+        "MISTRAL_MCP_DATABASE_POOL_TIMEOUT": "4",
         "MISTRAL_MCP_ENCRYPTION_KEYS": "k1,k2",
         "MISTRAL_MCP_ENCRYPTION_KEYS_FILE": "/run/secrets/keys",
         "MISTRAL_MCP_UPSTREAM_URL": "http://fake:1/",
@@ -100,6 +103,7 @@ def test_every_documented_variable_is_read() -> None:
     assert (s.max_header_bytes, s.max_connections) == (8192, 64)
     assert (s.registration_rate_limit, s.authorize_rate_limit) == (Rate(5, 60.0), None)
     assert (s.oauth_unused_client_hours, s.oauth_idle_client_days) == (2.5, 45.0)
+    assert (s.database_connect_timeout, s.database_statement_timeout, s.database_pool_timeout) == (2.0, 3.5, 4.0)
 
 
 def test_repr_shows_no_secret() -> None:
@@ -148,6 +152,10 @@ def test_repr_shows_no_secret() -> None:
         ("MISTRAL_MCP_UPSTREAM_MAX_RESPONSE_BYTES", "100"),
         ("MISTRAL_MCP_OAUTH_CIMD_FETCH_TIMEOUT", "0"),
         ("MISTRAL_MCP_OAUTH_CIMD_FETCHES_PER_HOST", "0"),
+        ("MISTRAL_MCP_DATABASE_CONNECT_TIMEOUT", "0"),
+        ("MISTRAL_MCP_DATABASE_STATEMENT_TIMEOUT", "nan"),
+        ("MISTRAL_MCP_DATABASE_POOL_TIMEOUT", "inf"),
+        ("MISTRAL_MCP_DATABASE_STATEMENT_TIMEOUT", "forever"),
     ],
 )
 def test_unusable_values_are_config_errors_naming_the_variable(name: str, value: str) -> None:
@@ -204,3 +212,9 @@ def test_a_secret_setting_never_appears_in_a_config_error() -> None:
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({"MISTRAL_MCP_REDIS_URL": "http://:hunter2@cache:6379"})
     assert "hunter2" not in str(caught.value)
+
+
+def test_every_database_wait_is_bounded_by_default() -> None:
+    deadlines = Settings.from_env({}).database_deadlines
+    assert (deadlines.connect, deadlines.statement, deadlines.pool) == (5.0, 5.0, 10.0)
+    assert deadlines.operation is not None
