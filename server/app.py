@@ -13,24 +13,15 @@ from typing import Any
 import anyio
 from mcp.server.auth.routes import validate_issuer_url
 from pydantic import AnyHttpUrl
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.routing import Route
 
+from server.callers import CallerBackend
 from server.connections import ConnectionService
-from server.errors import ApiError
 from server.http.access_log import AccessLogMiddleware
-from server.http.responses import (
-    api_error_handler,
-    database_error_handler,
-    error_response,
-    http_exception_handler,
-    internal_error_handler,
-)
+from server.http.responses import EXCEPTION_HANDLERS
 from server.http.security_headers import SecurityHeadersMiddleware
 from server.keys.source import load_keyring
 from server.limits import build_limits
@@ -59,13 +50,6 @@ from storage.oauth_repository import OAuthRepository
 from storage.repository import ConnectionRepository
 
 logger = logging.getLogger(__name__)
-
-
-async def _client_gone(_request: Request, _exc: Exception) -> Response:
-    """A body that stopped coming (client gone, or past the body deadline): an ordinary event."""
-    logger.info("request dropped: the client stopped sending its body (gone, or too slow)")
-    # Nobody reads it; it gives the access log and the metrics a status that is not a 500.
-    return error_response(400, "incomplete_body", "The request body did not arrive.")
 
 
 def oauth_provider(settings: Settings) -> OAuthProvider | None:
@@ -113,15 +97,22 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
             usage = UsageRecorder(repository)
             if limits.redis is not None:
                 await limits.redis.ping()  # says in the log at once when Redis is unreachable
+            connections = ConnectionService(
+                repository, keyring, upstream, token_cache_seconds=settings.token_cache_seconds
+            )
             if oauth is not None:
-                oauth.attach(OAuthRepository(engine), cimd, keyring, oauth_limiters(limits, settings))
+                oauth.attach(
+                    OAuthRepository(engine),
+                    cimd,
+                    keyring,
+                    oauth_limiters(limits, settings),
+                    on_revoke=connections.forget,
+                )
             services = Services(
                 settings=settings,
                 engine=engine,
                 repository=repository,
-                connections=ConnectionService(
-                    repository, keyring, upstream, token_cache_seconds=settings.token_cache_seconds
-                ),
+                connections=connections,
                 upstream=upstream,
                 registry=registry,
                 usage=usage,
@@ -163,7 +154,10 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
 
 
 def create_app(settings: Settings) -> Starlette:
-    mcp_endpoint = TrimHeaderWhitespace(TransportGuard(McpEndpoint(), settings))
+    # Transport rules (Host, Origin, Content-Type) come before any token lookup; the caller is then
+    # authenticated once (server/callers.py) and handed on in scope["user"].
+    authenticated = AuthenticationMiddleware(McpEndpoint(), backend=CallerBackend())
+    mcp_endpoint = TrimHeaderWhitespace(TransportGuard(authenticated, settings))
     oauth = oauth_provider(settings)
     routes = [
         # First: nearly every request is an MCP call, and Starlette tries routes in order.
@@ -187,13 +181,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(HttpMetricsMiddleware),
             Middleware(SecurityHeadersMiddleware, https=settings.public_url.startswith("https://")),
         ],
-        exception_handlers={
-            ClientDisconnect: _client_gone,
-            ApiError: api_error_handler,
-            HTTPException: http_exception_handler,
-            SQLAlchemyError: database_error_handler,
-            Exception: internal_error_handler,
-        },
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=_lifespan(settings, oauth),
     )
     # No redirects of our own making: a path that does not match is a 404 in our error shape.

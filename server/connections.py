@@ -7,6 +7,7 @@ against Mistral, encrypts them bound to their row, and resolves tokens on every 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -162,18 +163,44 @@ class ConnectionService:
             api_key = self.keyring.decrypt(record.key_ciphertext, associated_data(record.id))
             return record.id, AuthenticatedConnection(record.id, record.token_hash, api_key)
 
+        return await self._resolve(token, lookup)
+
+    async def authenticate_via(
+        self, credential: str, connection_of: Callable[[str], Awaitable[str | None]]
+    ) -> AuthenticatedConnection | None:
+        """The connection another credential names (an OAuth access token: `connection_of` says which
+        connection it opens, or None), through the same cache as connection tokens.
+
+        Raises:
+            CryptoError: the row exists but its key cannot be decrypted (misconfigured keyring).
+        """
+
+        async def lookup() -> tuple[str, AuthenticatedConnection] | None:
+            connection_id = await connection_of(credential)
+            connection = await self.authenticate_id(connection_id) if connection_id else None
+            return (connection.id, connection) if connection else None
+
+        return await self._resolve(credential, lookup)
+
+    async def _resolve(
+        self, credential: str, lookup: Callable[[], Awaitable[tuple[str, AuthenticatedConnection] | None]]
+    ) -> AuthenticatedConnection | None:
         try:
-            return await self._recent.resolve(tokens.hash_token(token), lookup)
+            return await self._recent.resolve(tokens.hash_token(credential), lookup)
         except TimeoutError as error:
             raise DatabaseTimeout("the database did not answer in time (token lookup)") from error
 
     async def authenticate_id(self, connection_id: str) -> AuthenticatedConnection | None:
-        """For OAuth access tokens, which name the connection rather than carry its token."""
+        """The connection with this id (OAuth access tokens name the connection rather than carry its token)."""
         record = await self.repository.get(connection_id)
         if record is None:
             return None
         api_key = self.keyring.decrypt(record.key_ciphertext, associated_data(record.id))
         return AuthenticatedConnection(record.id, record.token_hash, api_key)
+
+    def forget(self, connection_id: str) -> None:
+        """Drop what the token cache remembers of this connection (its OAuth grants changed elsewhere)."""
+        self._recent.forget(connection_id)
 
     async def revoke(self, record: ConnectionRecord) -> None:
         await self.repository.delete(record.id)

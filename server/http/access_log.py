@@ -46,7 +46,9 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            connection = scope.get("mistral_mcp.connection")
+            # The caller the authentication seam put in the scope (MCP requests only).
+            user = scope.get("user")
+            connection_id = user.identity if user is not None and user.is_authenticated else None
             logger.info(
                 "%s %s %d",
                 scope["method"],
@@ -58,6 +60,6 @@ class AccessLogMiddleware:
                     "path": loggable_path(scope["path"]),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    "connection_id": getattr(connection, "id", None),
+                    "connection_id": connection_id,
                 },
             )

@@ -1,14 +1,18 @@
-"""The one JSON error shape, `{"error": {"code": ..., "message": ...}}`, and its HTTP mappings."""
+"""The one JSON error shape, `{"error": {"code": ..., "message": ...}}`, and the one mapping of
+exceptions to HTTP answers (`EXCEPTION_HANDLERS`, installed by `create_app`)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from server.errors import ApiError
+from server.errors import ApiError, CryptoError
+from server.settings import variable_of
 from storage.database import is_unavailable
 
 logger = logging.getLogger(__name__)
@@ -75,6 +79,34 @@ async def database_error_handler(request: Request, exc: Exception) -> Response:
     return database_unavailable()
 
 
+async def crypto_error_handler(_request: Request, _exc: Exception) -> Response:
+    """A stored key this server cannot decrypt: the operator's keyring is wrong, not the caller's request."""
+    logger.exception("stored Mistral key could not be decrypted; check %s", variable_of("encryption_keys"))
+    return error_response(
+        500, "key_unavailable", "Your stored Mistral key cannot be read by this server; contact the operator."
+    )
+
+
+async def client_gone_handler(_request: Request, _exc: Exception) -> Response:
+    """A body that stopped coming (client gone, or past the body deadline): an ordinary event."""
+    logger.info("request dropped: the client stopped sending its body (gone, or too slow)")
+    # Nobody reads it; it gives the access log and the metrics a status that is not a 500.
+    return error_response(400, "incomplete_body", "The request body did not arrive.")
+
+
 async def internal_error_handler(_request: Request, _exc: Exception) -> Response:
     logger.exception("unhandled error while serving a request")
     return error_response(500, "internal_error", "Something went wrong on our side; it has been logged. Try again.")
+
+
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+# The one mapping of exceptions to HTTP answers (Starlette picks the most specific class).
+EXCEPTION_HANDLERS: dict[type[Exception], ExceptionHandler] = {
+    ClientDisconnect: client_gone_handler,
+    ApiError: api_error_handler,
+    CryptoError: crypto_error_handler,
+    HTTPException: http_exception_handler,
+    SQLAlchemyError: database_error_handler,
+    Exception: internal_error_handler,
+}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -32,7 +33,14 @@ from server.oauth.client_metadata import ClientMetadataError, ClientMetadataFetc
 from server.oauth.client_secrets import open_info, seal_info
 from server.oauth.redirect_uris import is_loopback, redirect_uri_problem
 from server.security.crypto import Keyring
-from server.security.tokens import hash_token
+from server.security.tokens import (
+    ACCESS_TOKEN_PREFIX,
+    AUTHORIZATION_CODE_PREFIX,
+    AUTHORIZATION_REQUEST_PREFIX,
+    REFRESH_TOKEN_PREFIX,
+    hash_token,
+    new_secret,
+)
 from server.settings import variable_of
 from storage.oauth_repository import OAuthRepository, StoredToken
 
@@ -53,10 +61,6 @@ def resource_metadata_url(public_url: str) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def new_secret(prefix: str) -> str:
-    return prefix + secrets.token_urlsafe(32)
 
 
 class OurClient(OAuthClientInformationFull):
@@ -96,6 +100,7 @@ class OAuthProvider:
         self._fetcher: ClientMetadataFetcher | None = None
         self._keyring: Keyring | None = None
         self.limiters = OAuthLimiters()
+        self._on_revoke: Callable[[str], None] = lambda _connection_id: None
 
     def attach(
         self,
@@ -103,12 +108,19 @@ class OAuthProvider:
         fetcher: ClientMetadataFetcher,
         keyring: Keyring,
         limiters: OAuthLimiters | None = None,
+        on_revoke: Callable[[str], None] | None = None,
     ) -> None:
-        """Called by the app lifespan once the database exists."""
+        """Called by the app lifespan once the database exists. `on_revoke(connection_id)` is told
+        of every revoked token family, so cached access tokens die at once on this replica."""
         self._repo = repository
         self._fetcher = fetcher
         self._keyring = keyring
         self.limiters = limiters or OAuthLimiters()
+        self._on_revoke = on_revoke or (lambda _connection_id: None)
+
+    async def _revoke_family(self, family_id: str, connection_id: str) -> None:
+        await self.repo.revoke_family(family_id, _now())
+        self._on_revoke(connection_id)
 
     @property
     def keyring(self) -> Keyring:
@@ -162,7 +174,7 @@ class OAuthProvider:
     async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
         if not self._resource_ok(params.resource):
             raise AuthorizeError("invalid_target", f"this server only issues tokens for {self.resource}")
-        request_id = new_secret("mmrq_")
+        request_id = new_secret(AUTHORIZATION_REQUEST_PREFIX)
         await self.repo.add_request(
             hash_token(request_id),
             client.client_id,
@@ -182,7 +194,7 @@ class OAuthProvider:
         return await self.repo.take_request(hash_token(request_id))
 
     async def issue_code(self, pending: PendingAuthorization, connection_id: str) -> str:
-        code = new_secret("mmac_")
+        code = new_secret(AUTHORIZATION_CODE_PREFIX)
         await self.repo.add_code(
             hash_token(code),
             pending.client_id,
@@ -201,7 +213,7 @@ class OAuthProvider:
             return None
         if stored.used_at is not None:
             # A replayed code: the tokens it produced may be in the wrong hands.
-            await self.repo.revoke_family(stored.family_id, _now())
+            await self._revoke_family(stored.family_id, stored.connection_id)
             return None
         params = AuthorizationParams.model_validate_json(stored.params_json)
         return AuthorizationCode(
@@ -219,7 +231,7 @@ class OAuthProvider:
     async def _issue_pair(
         self, client_id: str, connection_id: str, family_id: str, resource: str | None, scopes: list[str]
     ) -> OAuthToken:
-        access, refresh = new_secret("mmat_"), new_secret("mmrt_")
+        access, refresh = new_secret(ACCESS_TOKEN_PREFIX), new_secret(REFRESH_TOKEN_PREFIX)
         now = _now()
         tokens = [
             StoredToken(
@@ -252,7 +264,7 @@ class OAuthProvider:
         stored = await self.repo.get_code(code_hash)
         if stored is None or not await self.repo.use_code(code_hash, _now()):
             if stored is not None:
-                await self.repo.revoke_family(stored.family_id, _now())
+                await self._revoke_family(stored.family_id, stored.connection_id)
             raise TokenError("invalid_grant", "authorization code was already used")
         return await self._issue_pair(
             client.client_id,
@@ -274,7 +286,7 @@ class OAuthProvider:
             logger.warning(
                 "refresh token reuse detected; revoking its token family", extra={"client": client.client_id}
             )
-            await self.repo.revoke_family(stored.family_id, _now())
+            await self._revoke_family(stored.family_id, stored.connection_id)
             return None
         return RefreshToken(
             token=refresh_token,
@@ -292,7 +304,7 @@ class OAuthProvider:
         stored = await self.repo.get_token(token_hash)
         if stored is None or not await self.repo.use_refresh_token(token_hash, _now()):
             if stored is not None:
-                await self.repo.revoke_family(stored.family_id, _now())
+                await self._revoke_family(stored.family_id, stored.connection_id)
             raise TokenError("invalid_grant", "refresh token was already used")
         return await self._issue_pair(client.client_id, stored.connection_id, stored.family_id, stored.resource, scopes)
 
@@ -326,12 +338,12 @@ class OAuthProvider:
         """Revoke the family of any of this client's tokens; unknown tokens are ignored."""
         stored = await self.repo.get_token(hash_token(token))
         if stored is not None and stored.client_id == client_id:
-            await self.repo.revoke_family(stored.family_id, _now())
+            await self._revoke_family(stored.family_id, stored.connection_id)
 
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
         stored = await self.repo.get_token(hash_token(token.token))
         if stored is not None:
-            await self.repo.revoke_family(stored.family_id, _now())
+            await self._revoke_family(stored.family_id, stored.connection_id)
 
     async def exchange_identity_assertion(self, client: OAuthClientInformationFull, params: object) -> OAuthToken:
         raise TokenError("unsupported_grant_type", "the JWT bearer grant is not supported")

@@ -1,7 +1,9 @@
-"""Connection tokens: 256 random bits behind a recognisable prefix, stored only as a hash.
+"""Every secret token we issue: 256 random bits behind a prefix that says its kind, stored only as a hash.
 
-Tokens carry full entropy, so a fast hash (SHA-256) is enough: no dictionary can reach
-them, and lookup by hash keeps the hot path to one indexed read.
+The prefixes are public (they make a leaked token recognisable to secret scanners and tell the
+authentication seam, `server/callers.py`, which store to look in); this module is the only place
+that knows them. Tokens carry full entropy, so a fast hash (SHA-256) is enough: no dictionary can
+reach them, and lookup by hash keeps the hot path to one indexed read.
 """
 
 from __future__ import annotations
@@ -11,17 +13,32 @@ import hmac
 import re
 import secrets
 
-TOKEN_PREFIX = "mmcp_"  # noqa: S105 - a public prefix, not a secret
+# Public prefixes, not secrets.
+TOKEN_PREFIX = "mmcp_"  # noqa: S105 - a connection token: the personal URL's secret
+ACCESS_TOKEN_PREFIX = "mmat_"  # noqa: S105 - an OAuth access token
+REFRESH_TOKEN_PREFIX = "mmrt_"  # noqa: S105 - an OAuth refresh token
+AUTHORIZATION_CODE_PREFIX = "mmac_"
+AUTHORIZATION_REQUEST_PREFIX = "mmrq_"  # a pending sign-in on the consent page
 _TOKEN_BYTES = 32
-_TOKEN_RE = re.compile(r"^mmcp_[A-Za-z0-9_-]{43}$")
+_TOKEN_RE = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}$")
+TOKEN_IN_TEXT = re.compile(rf"({TOKEN_PREFIX}[A-Za-z0-9_-]{{43}})")
+"""A connection token anywhere in a text (a pasted URL, say)."""
+
+
+def new_secret(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(_TOKEN_BYTES)
 
 
 def new_token() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
+    return new_secret(TOKEN_PREFIX)
 
 
 def is_well_formed(token: str) -> bool:
     return bool(_TOKEN_RE.fullmatch(token))
+
+
+def is_access_token(token: str) -> bool:
+    return token.startswith(ACCESS_TOKEN_PREFIX)
 
 
 def hash_token(token: str) -> str:

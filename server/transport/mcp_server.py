@@ -11,13 +11,12 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import Server
 
 from server import __version__
+from server.callers import caller_of
 from server.connections import AuthenticatedConnection
 from server.services import Services
 from server.tools.registry import ProgressFn, ToolRegistry, error_result
 
 logger = logging.getLogger(__name__)
-
-CONNECTION_SCOPE_KEY = "mistral_mcp.connection"
 
 INSTRUCTIONS = (
     "Tools for the Mistral AI API, called with the user's own Mistral key: chat completions, function "
@@ -30,11 +29,11 @@ INSTRUCTIONS = (
 )
 
 
-def _request_parts(ctx: ServerRequestContext[Any, Any]) -> tuple[Services, AuthenticatedConnection]:
+def _request_parts(ctx: ServerRequestContext[Any, Any]) -> tuple[Services, AuthenticatedConnection] | None:
+    """The app's services and the authenticated connection behind this request (see server/callers.py)."""
     request = ctx.request
-    if request is None:
-        raise KeyError(CONNECTION_SCOPE_KEY)
-    return request.state.services, request.scope[CONNECTION_SCOPE_KEY]
+    caller = caller_of(request) if request is not None else None
+    return (request.state.services, caller.connection) if request is not None and caller is not None else None
 
 
 def _request_id(ctx: ServerRequestContext[Any, Any]) -> str | None:
@@ -62,11 +61,11 @@ def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        try:
-            services, connection = _request_parts(ctx)
-        except (AttributeError, KeyError):
-            logger.error("tools/call reached the SDK without an authenticated connection")
+        parts = _request_parts(ctx)
+        if parts is None:  # the endpoint lets no unauthenticated request through: a wiring bug
+            logger.error("tools/call reached the SDK without an authenticated caller")
             return error_result("This request is not authenticated; use your personal MCP URL.")
+        services, connection = parts
         # Only registry names become log fields and metric labels, never what the client typed.
         tool = params.name if params.name in registry else "unknown"
         fields = {"tool": tool, "connection_id": connection.id, "request_id": _request_id(ctx)}

@@ -6,7 +6,6 @@ Approving creates (or reuses) a connection and redirects to the client with a on
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 from mcp.server.auth.provider import construct_redirect_uri
@@ -17,12 +16,11 @@ from starlette.routing import Route
 from server.errors import ApiError
 from server.http.bodies import read_form
 from server.oauth.provider import OAuthProvider, PendingAuthorization, client_display
+from server.security.tokens import TOKEN_IN_TEXT
 from server.services import Services
 from server.web.pages import is_cross_site
 from server.web.signup_guard import check_signup_rate
 from server.web.templates import layout
-
-_TOKEN_IN_TEXT = re.compile(r"(mmcp_[A-Za-z0-9_-]{43})")
 
 
 def _page(html: str, status: int = 200) -> HTMLResponse:
@@ -107,7 +105,7 @@ def routes(provider: OAuthProvider) -> list[Route]:
         token_text = form.get("connection_token", "").strip()
         try:
             if token_text:
-                match = _TOKEN_IN_TEXT.search(token_text)
+                match = TOKEN_IN_TEXT.search(token_text)
                 record = await services.connections.find(match.group(1)) if match else None
                 if record is None:
                     raise ApiError(401, "unauthorized", "That URL or token does not open any connection.")
