@@ -1,6 +1,7 @@
 """MCP tools, one module per tool family; `build_registry` assembles them."""
 
 from server.tools import (
+    agent_building,
     agents,
     batch,
     chat,
@@ -26,6 +27,7 @@ def build_registry() -> ToolRegistry:
             *moderation.TOOLS,
             *classifiers.TOOLS,
             *agents.TOOLS,
+            *agent_building.TOOLS,
             *models.TOOLS,
             *file_content.TOOLS,
             *files.TOOLS,

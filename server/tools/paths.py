@@ -27,3 +27,6 @@ BATCH_TARGETS = [
     "/v1/conversations",
     "/v1/audio/transcriptions",
 ]
+
+# One agent: read by mistral_get_agent, changed by mistral_update_agent, removed by mistral_delete_agent.
+AGENT = "/v1/agents/{agent_id}"

@@ -2,9 +2,10 @@
 the request from it.
 
 The path's `{slots}` are filled from the arguments of the same name; every other argument is
-forwarded to Mistral as it is (a POST's JSON body, a GET's or DELETE's query) unless the spec
-declares it `tool_only`: consumed by the tool itself or sent in another shape. A plain proxy tool is
-then a spec and, when the reply needs one, a renderer; a tool that does more brings its own `run`.
+forwarded to Mistral as it is (a POST's JSON body, a GET's or DELETE's query, or the query of a
+POST, PATCH or PUT when the spec lists it in `query`) unless the spec declares it `tool_only`:
+consumed by the tool itself or sent in another shape. A plain proxy tool is then a spec and, when
+the reply needs one, a renderer; a tool that does more brings its own `run`.
 """
 
 from __future__ import annotations
@@ -106,12 +107,15 @@ class ToolCall:
 
     async def forward(self, fields: Mapping[str, Any] | None = None, *, alternate: bool = False) -> Any:
         """Send `fields` (by default the forwarded arguments) as the query of a GET or DELETE, or the
-        JSON body of a POST; an endpoint whose only arguments are path slots gets no body."""
+        JSON body of a POST, PATCH or PUT, less the spec's `query` arguments, which go in its query;
+        an endpoint whose only arguments are path slots or query arguments gets no body."""
         fields = self.fields() if fields is None else fields
         if self._spec.operation(alternate=alternate).method in _QUERY_METHODS:
             return await self.send(params=fields or None, alternate=alternate)
-        body = fields if fields or self._spec.forwarded else None
-        return await self.send(json=body, alternate=alternate)
+        query = {name: value for name, value in fields.items() if name in self._spec.query}
+        body = {name: value for name, value in fields.items() if name not in self._spec.query}
+        takes_body = bool(body) or any(name not in self._spec.query for name in self._spec.forwarded)
+        return await self.send(json=body if takes_body else None, params=query or None, alternate=alternate)
 
     def stream(self, body: Any) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
         """The spec's endpoint as server-sent events, `"stream": true` added to `body`."""
@@ -148,6 +152,7 @@ class ToolSpec:
     render: Renderer = render_json
     run: ToolFn | None = None  # a tool that does more than forward its arguments and render the reply
     tool_only: frozenset[str] = frozenset()  # arguments never forwarded under their own name
+    query: frozenset[str] = frozenset()  # arguments a POST, PATCH or PUT sends in its query string, not its body
     alternate: Operation | None = None  # a second endpoint some arguments choose (e.g. chats, not texts)
     read_only: bool = False
     destructive: bool = False
@@ -159,9 +164,9 @@ class ToolSpec:
     def __post_init__(self) -> None:
         properties = self.input_schema.get("properties", {})
         slots = {slot for operation in self.operations for slot in operation.slots}
-        unknown = (self.tool_only | slots) - set(properties)
+        unknown = (self.tool_only | self.query | slots) - set(properties)
         if unknown:
-            raise ValueError(f"{self.name}: {sorted(unknown)} are path slots or tool-only but not arguments")
+            raise ValueError(f"{self.name}: {sorted(unknown)} are path slots, tool-only or query but not arguments")
         object.__setattr__(
             self, "forwarded", tuple(name for name in properties if name not in self.tool_only and name not in slots)
         )

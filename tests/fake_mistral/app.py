@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import (
+    routes_agent_building,
     routes_agents,
     routes_batch,
     routes_classifiers,
@@ -231,6 +232,7 @@ def create_app(state: FakeMistral) -> Starlette:
         *routes_models.routes,
         *routes_completions.routes,  # before routes_agents: /v1/agents/completions
         *routes_agents.routes,
+        *routes_agent_building.routes,  # other methods on the same paths, and versions and aliases
         *routes_classifiers.routes,
         *routes_files.routes,
         *routes_fine_tuning.routes,

@@ -205,6 +205,93 @@ AGENTS_COMPLETION_REQUEST = Model(
     frozenset({"messages", "agent_id"}),
 )
 
+# ToolConfiguration and the tools of CreateAgentRequest / UpdateAgentRequest (discriminator: type).
+TOOL_CONFIGURATION = Nullable(
+    Model(
+        "ToolConfiguration",
+        {name: Nullable(ListOf(Str())) for name in ("exclude", "include", "requires_confirmation")},
+    )
+)
+
+
+def _built_in_tool(name: str, tag: str) -> Model:
+    return Model(name, {"tool_configuration": TOOL_CONFIGURATION, "type": Literal(tag)})
+
+
+AGENT_TOOL = Tagged(
+    "type",
+    {
+        "function": Model("FunctionTool", {"type": Literal("function"), "function": FUNCTION}, frozenset({"function"})),
+        "web_search": _built_in_tool("WebSearchTool", "web_search"),
+        "web_search_premium": _built_in_tool("WebSearchPremiumTool", "web_search_premium"),
+        "code_interpreter": _built_in_tool("CodeInterpreterTool", "code_interpreter"),
+        "image_generation": _built_in_tool("ImageGenerationTool", "image_generation"),
+        "document_library": Model(
+            "DocumentLibraryTool",
+            {
+                "tool_configuration": TOOL_CONFIGURATION,
+                "type": Literal("document_library"),
+                "library_ids": ListOf(Str(), min_items=1),
+            },
+            frozenset({"library_ids"}),
+        ),
+        "connector": Model(
+            "CustomConnector",
+            {
+                "type": Literal("connector"),
+                "connector_id": Str(),
+                "authorization": Nullable(Loose("Authorization")),
+                "tool_configuration": TOOL_CONFIGURATION,
+            },
+            frozenset({"connector_id"}),
+        ),
+    },
+    default_tag="function",
+)
+# CompletionArgs: an agent's sampling defaults; unlike a chat request, temperature stops at 1.
+COMPLETION_ARGS = Model(
+    "CompletionArgs",
+    {
+        "stop": STOP,
+        "presence_penalty": Nullable(Num(ge=-2, le=2)),
+        "frequency_penalty": Nullable(Num(ge=-2, le=2)),
+        "temperature": Nullable(Num(ge=0, le=1)),
+        "top_p": Nullable(Num(ge=0, le=1)),
+        "max_tokens": Nullable(Int(ge=0)),
+        "random_seed": Nullable(Int(ge=0)),
+        "prediction": Nullable(PREDICTION),
+        "response_format": Nullable(RESPONSE_FORMAT),
+        "tool_choice": Enum(("auto", "none", "any", "required")),
+        "reasoning_effort": REASONING_EFFORT,
+    },
+)
+_AGENT_FIELDS = {
+    "instructions": Nullable(Str()),
+    "tools": ListOf(AGENT_TOOL),
+    "completion_args": COMPLETION_ARGS,
+    "guardrails": GUARDRAILS,
+    "model": Str(),
+    "name": Str(),
+    "description": Nullable(Str()),
+    "handoffs": Nullable(ListOf(Str(), min_items=1)),
+    "metadata": METADATA,
+    "version_message": Nullable(Str(max_length=500)),
+}
+# CreateAgentRequest (POST /v1/agents)
+CREATE_AGENT_REQUEST = Model("CreateAgentRequest", _AGENT_FIELDS, frozenset({"model", "name"}))
+# UpdateAgentRequest (PATCH /v1/agents/{agent_id}): every field optional, and deployment_chat.
+UPDATE_AGENT_REQUEST = Model(
+    "UpdateAgentRequest",
+    {
+        **_AGENT_FIELDS,
+        "model": Nullable(Str()),
+        "name": Nullable(Str()),
+        "deployment_chat": Nullable(Bool()),
+    },
+)
+# The alias query parameter of PUT and DELETE /v1/agents/{agent_id}/aliases.
+AGENT_ALIAS = Str(min_length=1, max_length=64, pattern="^[a-z]([a-z0-9_-]*[a-z0-9])?$")
+
 # FIMCompletionRequest (POST /v1/fim/completions)
 FIM_COMPLETION_REQUEST = Model(
     "FIMCompletionRequest",

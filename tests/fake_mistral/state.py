@@ -129,6 +129,8 @@ class FakeMistral:
         self.batch_jobs: dict[str, dict[str, Any]] = {}
         self.fine_tuned_models: dict[str, dict[str, Any]] = {}
         self.agents: dict[str, dict[str, Any]] = {}
+        self.agent_versions: dict[str, dict[int, dict[str, Any]]] = {}  # agent id -> version -> Agent
+        self.agent_aliases: dict[str, dict[str, dict[str, Any]]] = {}  # agent id -> alias -> AgentAliasResponse
         self._faults: list[Fault] = []
         self._stalls: list[_OneShot] = []
         self._stream_cuts: list[_OneShot] = []
@@ -164,6 +166,8 @@ class FakeMistral:
                 )
             }
             self.agents = {SEEDED_AGENT_ID: _seed_agent()}
+            self.agent_versions = {}
+            self.agent_aliases = {}
             self._faults = []
             self._stalls = []
             self._stream_cuts = []

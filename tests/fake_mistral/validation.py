@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import operator
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -69,6 +70,8 @@ class AnyValue(Spec):
 @dataclass
 class Str(Spec):
     max_length: int | None = None
+    min_length: int | None = None
+    pattern: str | None = None
 
     @property
     def label(self) -> str:
@@ -78,6 +81,17 @@ class Str(Spec):
         if not isinstance(value, str):
             errors.append(error_item("string_type", loc, "Input should be a valid string", value))
             return value
+        if self.min_length is not None and len(value) < self.min_length:
+            unit = "character" if self.min_length == 1 else "characters"
+            errors.append(
+                error_item(
+                    "string_too_short",
+                    loc,
+                    f"String should have at least {self.min_length} {unit}",
+                    value,
+                    {"min_length": self.min_length},
+                )
+            )
         if self.max_length is not None and len(value) > self.max_length:
             errors.append(
                 error_item(
@@ -86,6 +100,16 @@ class Str(Spec):
                     f"String should have at most {self.max_length} characters",
                     value,
                     {"max_length": self.max_length},
+                )
+            )
+        if self.pattern is not None and re.search(self.pattern, value) is None:
+            errors.append(
+                error_item(
+                    "string_pattern_mismatch",
+                    loc,
+                    f"String should match pattern '{self.pattern}'",
+                    value,
+                    {"pattern": self.pattern},
                 )
             )
         return value
@@ -323,6 +347,7 @@ class Nullable(Spec):
 class ListOf(Spec):
     item: Spec
     max_items: int | None = None
+    min_items: int | None = None
 
     @property
     def label(self) -> str:
@@ -332,6 +357,17 @@ class ListOf(Spec):
         if not isinstance(value, list):
             errors.append(error_item("list_type", loc, "Input should be a valid list", value))
             return value
+        if self.min_items is not None and len(value) < self.min_items:
+            unit = "item" if self.min_items == 1 else "items"
+            errors.append(
+                error_item(
+                    "too_short",
+                    loc,
+                    f"List should have at least {self.min_items} {unit} after validation, not {len(value)}",
+                    value,
+                    {"field_type": "List", "min_length": self.min_items, "actual_length": len(value)},
+                )
+            )
         if self.max_items is not None and len(value) > self.max_items:
             errors.append(
                 error_item(

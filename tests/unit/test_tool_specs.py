@@ -176,3 +176,27 @@ async def test_a_renderer_tells_the_reply_and_reads_the_arguments() -> None:
     async with _registry(_spec(render=render), {"data": [1, 2]}) as call:
         result, _ = await call({"id": "x"})
     assert result.content[0].text == "x has 2 item(s)"
+
+
+@pytest.mark.anyio
+async def test_query_arguments_of_a_patch_tool_go_in_its_query_and_the_rest_in_its_body() -> None:
+    schema = object_schema({"id": ID, "version": {"type": "integer"}, "name": ID})
+    spec = _spec(method="PATCH", input_schema=schema, query=frozenset({"version"}))
+    async with _registry(spec, {"id": "x"}) as call:
+        _, seen = await call({"id": "x", "version": 3, "name": "n"})
+    assert (seen[0].method, seen[0].url.raw_path) == ("PATCH", b"/v1/things/x?version=3")
+    assert json.loads(seen[0].content) == {"name": "n"}
+
+
+@pytest.mark.anyio
+async def test_a_put_tool_whose_arguments_all_travel_in_the_query_sends_no_body() -> None:
+    schema = object_schema({"id": ID, "alias": ID, "version": {"type": "integer"}})
+    spec = _spec(method="PUT", input_schema=schema, query=frozenset({"alias", "version"}))
+    async with _registry(spec, {"alias": "prod"}) as call:
+        _, seen = await call({"id": "x", "alias": "prod", "version": 1})
+    assert seen[0].url.raw_path == b"/v1/things/x?alias=prod&version=1" and seen[0].content == b""
+
+
+def test_a_spec_refuses_a_query_name_that_is_not_an_argument() -> None:
+    with pytest.raises(ValueError, match="version"):
+        _spec(method="PATCH", input_schema=object_schema({"id": ID}), query=frozenset({"version"}))
