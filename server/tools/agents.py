@@ -8,6 +8,7 @@ from server.errors import ToolArgumentError
 from server.tools import schemas as s
 from server.tools.chat import CHAT_PROPERTIES, complete
 from server.tools.formatting import completion_text, usage_of
+from server.tools.paths import AGENT
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 DEFAULT_AGENTS_PAGE_SIZE = 20
@@ -153,7 +154,7 @@ TOOLS = (
         input_schema=GET_INPUT,
         output_schema=_AGENT,
         method="GET",
-        path="/v1/agents/{agent_id}",
+        path=AGENT,
         render=render_agent,
         read_only=True,
         idempotent=True,
