@@ -129,6 +129,7 @@ class FakeMistral:
         self.batch_jobs: dict[str, dict[str, Any]] = {}
         self.fine_tuned_models: dict[str, dict[str, Any]] = {}
         self.agents: dict[str, dict[str, Any]] = {}
+        self.libraries: dict[str, dict[str, Any]] = {}  # each with its documents and shares (routes_libraries)
         self._faults: list[Fault] = []
         self._stalls: list[_OneShot] = []
         self._stream_cuts: list[_OneShot] = []
@@ -164,6 +165,7 @@ class FakeMistral:
                 )
             }
             self.agents = {SEEDED_AGENT_ID: _seed_agent()}
+            self.libraries = {}
             self._faults = []
             self._stalls = []
             self._stream_cuts = []
