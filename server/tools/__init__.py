@@ -10,6 +10,8 @@ from server.tools import (
     files,
     fim,
     fine_tuning,
+    libraries,
+    library_documents,
     models,
     moderation,
     ocr,
@@ -32,5 +34,7 @@ def build_registry() -> ToolRegistry:
             *fine_tuning.TOOLS,
             *batch.TOOLS,
             *ocr.TOOLS,
+            *libraries.TOOLS,
+            *library_documents.TOOLS,
         ]
     )
