@@ -89,6 +89,10 @@ TOOLS: dict[str, Mapping] = {
     "mistral_list_batch_jobs": ops("GET /v1/batch/jobs"),
     "mistral_get_batch_job": ops("GET /v1/batch/jobs/{job_id}"),
     "mistral_cancel_batch_job": ops("POST /v1/batch/jobs/{job_id}/cancel"),
+    "mistral_delete_batch_job": ops("DELETE /v1/batch/jobs/{job_id}"),
+    "mistral_update_model": ops("PATCH /v1/fine_tuning/models/{model_id}"),
+    "mistral_archive_model": ops("POST /v1/fine_tuning/models/{model_id}/archive"),
+    "mistral_unarchive_model": ops("DELETE /v1/fine_tuning/models/{model_id}/archive"),
     "mistral_create_library": ops("POST /v1/libraries"),
     "mistral_list_libraries": ops("GET /v1/libraries"),
     "mistral_get_library": ops("GET /v1/libraries/{library_id}"),
@@ -360,6 +364,12 @@ def test_tool_has_title_description_annotations_and_an_object_output_schema(name
     if verb in {"delete", "cancel"}:
         assert spec.destructive and not spec.read_only
     assert spec.open_world
+
+
+@pytest.mark.parametrize("name", sorted(TOOLS))
+def test_a_tool_whose_endpoints_only_the_legacy_reference_has_says_so(name: str) -> None:
+    legacy = TOOLS[name].document == LEGACY
+    assert ("legacy API reference" in registry_specs()[name].description) == legacy
 
 
 def test_readme_tools_table_lists_every_tool_with_its_endpoints() -> None:
