@@ -1,4 +1,4 @@
-"""Batch jobs: create, list, get, cancel."""
+"""Batch jobs: create, list, get, cancel, delete."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from server.tools.paths import BATCH_TARGETS
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 JOBS_PATH = "/v1/batch/jobs"
+JOB_PATH = "/v1/batch/jobs/{job_id}"  # GET reads, DELETE deletes
 DEFAULT_PAGE_SIZE = 20
 BATCH_STATUSES = ["QUEUED", "RUNNING", "SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLATION_REQUESTED", "CANCELLED"]
 
@@ -81,6 +82,11 @@ LIST_OUTPUT: s.Schema = {
     "properties": {"data": {"type": "array", "items": JOB_OUTPUT}, "total": {"type": "integer"}},
     "required": ["data"],
 }
+DELETE_OUTPUT: s.Schema = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "deleted": {"type": "boolean"}},
+    "required": ["id"],
+}
 
 
 def job_line(job: dict[str, Any]) -> str:
@@ -136,6 +142,13 @@ def render_cancelled(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
     return ToolOutput(f"Cancellation requested: {job_line(job)}", job)
 
 
+def render_deleted(call: ToolCall, response: dict[str, Any]) -> ToolOutput:
+    job_id = call.arguments["job_id"]
+    done = response.get("deleted", True)
+    text = f"Deleted batch job {job_id}." if done else f"Mistral did not delete batch job {job_id}."
+    return ToolOutput(text, response)
+
+
 TOOLS = (
     ToolSpec(
         name="mistral_create_batch_job",
@@ -177,7 +190,7 @@ TOOLS = (
         input_schema=GET_INPUT,
         output_schema=JOB_OUTPUT,
         method="GET",
-        path="/v1/batch/jobs/{job_id}",
+        path=JOB_PATH,
         render=render_job,
         read_only=True,
         idempotent=True,
@@ -194,6 +207,21 @@ TOOLS = (
         method="POST",
         path="/v1/batch/jobs/{job_id}/cancel",
         render=render_cancelled,
+        destructive=True,
+        idempotent=True,
+    ),
+    ToolSpec(
+        name="mistral_delete_batch_job",
+        title="Delete a Mistral batch job",
+        description=(
+            "Permanently delete a batch job you no longer need. To stop a queued or running job instead, use "
+            "mistral_cancel_batch_job. This cannot be undone: confirm with the user first."
+        ),
+        input_schema=JOB_INPUT,
+        output_schema=DELETE_OUTPUT,
+        method="DELETE",
+        path=JOB_PATH,
+        render=render_deleted,
         destructive=True,
         idempotent=True,
     ),

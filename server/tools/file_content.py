@@ -20,6 +20,7 @@ import mcp_types as types
 from server.errors import ToolArgumentError
 from server.tools import schemas as s
 from server.tools.files import FILE_OUTPUT, FILE_PURPOSES, FILES_PATH, describe_file
+from server.tools.paths import FILE_CONTENT
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
@@ -119,7 +120,12 @@ def _decode_base64(value: str) -> bytes:
     )
 
 
-def _upload_bytes(call: ToolCall) -> bytes:
+def upload_bytes(call: ToolCall) -> bytes:
+    """The bytes of the call's `content` (as UTF-8) or `content_base64`.
+
+    Raises:
+        ToolArgumentError: not base64, or larger than `UPLOAD_MAX_BYTES`.
+    """
     content: bytes
     if "content" in call.arguments:
         content, argument = str(call.arguments["content"]).encode("utf-8"), "content"
@@ -134,7 +140,8 @@ def _upload_bytes(call: ToolCall) -> bytes:
     return content
 
 
-def _mimetype(filename: str, content: bytes) -> str:
+def mimetype_of(filename: str, content: bytes) -> str:
+    """The type to declare for an uploaded file part: from its name, else from its first bytes."""
     if filename.lower().endswith(".jsonl"):
         return "application/jsonl"
     return mimetypes.guess_type(filename)[0] or _sniff(content) or "application/octet-stream"
@@ -145,11 +152,11 @@ def _sniff(content: bytes) -> str | None:
 
 
 async def run_upload_file(call: ToolCall) -> ToolOutput:
-    content = _upload_bytes(call)
+    content = upload_bytes(call)
     filename = call.arguments["filename"]
     form = {"purpose": "fine-tune", **{name: str(value) for name, value in call.fields().items()}}
     record: dict[str, Any] = await call.send(
-        files={"file": (filename, content, _mimetype(filename, content))}, data=form
+        files={"file": (filename, content, mimetype_of(filename, content))}, data=form
     )
     text = (
         f"Uploaded {describe_file(record)}.\nUse file id {record.get('id')} with the fine-tuning, batch or OCR tools."
@@ -258,7 +265,7 @@ TOOLS = (
         input_schema=DOWNLOAD_INPUT,
         output_schema=DOWNLOAD_OUTPUT,
         method="GET",
-        path="/v1/files/{file_id}/content",
+        path=FILE_CONTENT,
         # The window and decoding of the bytes are ours; Mistral sends the whole body.
         tool_only=frozenset({"offset", "max_bytes", "encoding"}),
         run=run_download_file,

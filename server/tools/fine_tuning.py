@@ -1,6 +1,6 @@
 """Fine-tuning jobs: create (or estimate), list, get, cancel, start.
 
-Mistral documents these in its legacy API reference; the job is never deleted, only cancelled.
+Only Mistral's legacy API reference still documents these; a job is never deleted, only cancelled.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from server.tools import schemas as s
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 JOBS_PATH = "/v1/fine_tuning/jobs"
+# Said in every job tool's description: a model (and its user) should know these may go away.
+LEGACY = " Legacy endpoint: only Mistral's legacy API reference still documents it."
 DEFAULT_PAGE_SIZE = 20
 JOB_STATUSES = [
     "QUEUED",
@@ -225,7 +227,7 @@ TOOLS = (
             "Fine-tune a Mistral model on uploaded JSONL files. Upload data first with mistral_upload_file "
             "(purpose fine-tune). Use `dry_run: true` first to get the cost, token and duration estimate without "
             "creating a job. Returns the job (id, status) or the estimate. Training is billed: confirm the "
-            "estimate with the user before creating the real job."
+            "estimate with the user before creating the real job." + LEGACY
         ),
         input_schema=CREATE_INPUT,
         output_schema={"type": "object"},  # a job, or a cost estimate when dry_run
@@ -240,7 +242,7 @@ TOOLS = (
         description=(
             f"List fine-tuning jobs, newest first, a page at a time (default {DEFAULT_PAGE_SIZE}), filtered by "
             "model, status, dates, suffix or W&B project. Returns one line per job (id, status, model, resulting "
-            "model); structuredContent.data holds the jobs."
+            "model); structuredContent.data holds the jobs." + LEGACY
         ),
         input_schema=LIST_INPUT,
         output_schema=LIST_OUTPUT,
@@ -255,7 +257,7 @@ TOOLS = (
         title="Get a Mistral fine-tuning job",
         description=(
             "Status and details of one fine-tuning job: status, events, checkpoints with metrics, and the "
-            "fine-tuned model's id once it succeeded."
+            "fine-tuned model's id once it succeeded." + LEGACY
         ),
         method="GET",
         path="/v1/fine_tuning/jobs/{job_id}",
@@ -268,7 +270,7 @@ TOOLS = (
         title="Cancel a Mistral fine-tuning job",
         description=(
             "Stop a queued or running fine-tuning job. Training done so far is lost and cannot be resumed. "
-            "Returns the job with its new status."
+            "Returns the job with its new status." + LEGACY
         ),
         method="POST",
         path="/v1/fine_tuning/jobs/{job_id}/cancel",
@@ -281,7 +283,7 @@ TOOLS = (
         title="Start a validated Mistral fine-tuning job",
         description=(
             "Start a fine-tuning job created with `auto_start: false` once it is validated. Training is billed. "
-            "Returns the job with its new status."
+            "Returns the job with its new status." + LEGACY
         ),
         method="POST",
         path="/v1/fine_tuning/jobs/{job_id}/start",

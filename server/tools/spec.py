@@ -121,8 +121,9 @@ class ToolCall:
         """The spec's endpoint as server-sent events, `"stream": true` added to `body`."""
         return self.upstream.stream(self.api_key, self.path(), json={**body, "stream": True})
 
-    async def download(self, *, offset: int, limit: int) -> Download:
-        return await self.upstream.download(self.api_key, self.path(), offset=offset, limit=limit)
+    async def download(self, *, offset: int, limit: int, alternate: bool = False) -> Download:
+        path = self.path(alternate=alternate)
+        return await self.upstream.download(self.api_key, path, offset=offset, limit=limit)
 
 
 ToolFn = Callable[[ToolCall], Awaitable[ToolOutput]]

@@ -8,7 +8,7 @@
 Request shapes and validation follow the public OpenAPI documents (current and
 legacy); see ``schemas.py``. Fault injection: ``fail_next``, ``stall_next``,
 ``hold_next``/``release_held``, ``cut_stream_after``. Test helpers: ``add_file``, ``add_agent``, ``set_job_status``,
-``complete_job``, ``set_batch_status``.
+``complete_job``, ``set_batch_status``; for libraries, ``routes_libraries.add_library`` and ``finish_processing``.
 """
 
 from .app import create_app

@@ -33,6 +33,7 @@ from . import (
     routes_completions,
     routes_files,
     routes_fine_tuning,
+    routes_libraries,
     routes_models,
     routes_ocr,
 )
@@ -238,6 +239,7 @@ def create_app(state: FakeMistral) -> Starlette:
         *routes_fine_tuning.routes,
         *routes_batch.routes,
         *routes_ocr.routes,
+        *routes_libraries.routes,
     ]
     app = Starlette(
         routes=routes,

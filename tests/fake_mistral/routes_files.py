@@ -17,18 +17,16 @@ from .common import get_state, paginate, path_uuid, query_reader, record_of, rou
 from .errors import not_found, validation_error
 from .records import file_view, new_file_record
 from .schemas import FILE_PURPOSES, FILE_SOURCES, FILE_VISIBILITIES, SAMPLE_TYPES
+from .state import RecordedRequest
 from .validation import Bool, Enum, ErrorItem, Int, Nullable, Str, error_item
 
 SIGNED_PREFIX = "/_fake/signed/"
 
 
-async def upload_file(request: Request) -> Response:
-    # Multipart body MultiPartBodyParams: file (required), purpose, expiry, visibility -> UploadFileOut
-    record = record_of(request)
+def file_part(record: RecordedRequest, errors: list[ErrorItem]) -> tuple[str, bytes, str] | None:
+    """The multipart `file` part (an UploadFile), or None with FastAPI's error appended."""
     form = record.form or {}
-    files = record.files or {}
-    errors: list[ErrorItem] = []
-    upload = files.get("file")
+    upload = (record.files or {}).get("file")
     if upload is None:
         if "file" in form:
             errors.append(
@@ -42,6 +40,15 @@ async def upload_file(request: Request) -> Response:
             )
         else:
             errors.append(error_item("missing", ("body", "file"), "Field required", None))
+    return upload
+
+
+async def upload_file(request: Request) -> Response:
+    # Multipart body MultiPartBodyParams: file (required), purpose, expiry, visibility -> UploadFileOut
+    record = record_of(request)
+    form = record.form or {}
+    errors: list[ErrorItem] = []
+    upload = file_part(record, errors)
     purpose = Enum(FILE_PURPOSES).validate(form.get("purpose", "fine-tune"), ("body", "purpose"), errors)
     visibility = Enum(FILE_VISIBILITIES).validate(form.get("visibility", "workspace"), ("body", "visibility"), errors)
     expiry = Nullable(Int()).validate(form.get("expiry") or None, ("body", "expiry"), errors)

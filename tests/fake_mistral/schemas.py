@@ -22,6 +22,7 @@ from .validation import (
     OneOf,
     Str,
     Tagged,
+    Uuid,
 )
 
 # --- shared pieces -----------------------------------------------------------------
@@ -469,6 +470,49 @@ BATCH_JOB_IN = Model(
     },
     frozenset({"endpoint"}),
     forbid_extra=False,
+)
+
+# Document libraries (current document). None has additionalProperties: false.
+# CreateLibraryRequest (POST /v1/libraries)
+CREATE_LIBRARY_REQUEST = Model(
+    "CreateLibraryRequest",
+    {
+        "name": Str(),
+        "description": Nullable(Str()),
+        "chunk_size": Nullable(Int(ge=256, le=32768)),
+        "owner_type": Nullable(Enum(("User", "Workspace"))),
+    },
+    frozenset({"name"}),
+    forbid_extra=False,
+)
+# UpdateLibraryRequest (PATCH /v1/libraries/{library_id})
+UPDATE_LIBRARY_REQUEST = Model(
+    "UpdateLibraryRequest", {"name": Str(), "description": Nullable(Str())}, forbid_extra=False
+)
+ENTITY_TYPES = ("User", "Workspace", "Org")
+# SharingRequest (PUT /v1/libraries/{library_id}/share)
+SHARING_REQUEST = Model(
+    "SharingRequest",
+    {
+        "org_id": Nullable(Uuid()),
+        "level": Enum(("Viewer", "Editor")),
+        "share_with_uuid": Uuid(),
+        "share_with_type": Enum(ENTITY_TYPES),
+    },
+    frozenset({"share_with_uuid", "share_with_type", "level"}),
+    forbid_extra=False,
+)
+# SharingDelete (DELETE /v1/libraries/{library_id}/share). The document also lists `level` as required
+# but defines no such field; the official SDKs never send it, so it is not required here.
+SHARING_DELETE = Model(
+    "SharingDelete",
+    {"org_id": Nullable(Uuid()), "share_with_uuid": Uuid(), "share_with_type": Enum(ENTITY_TYPES)},
+    frozenset({"share_with_uuid", "share_with_type"}),
+    forbid_extra=False,
+)
+# UpdateModelRequest (PATCH /v1/fine_tuning/models/{model_id})
+UPDATE_MODEL_REQUEST = Model(
+    "UpdateModelRequest", {"name": Nullable(Str()), "description": Nullable(Str())}, forbid_extra=False
 )
 
 # Multipart body of POST /v1/files (MultiPartBodyParams) and its enums.

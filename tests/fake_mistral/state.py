@@ -131,6 +131,7 @@ class FakeMistral:
         self.agents: dict[str, dict[str, Any]] = {}
         self.agent_versions: dict[str, dict[int, dict[str, Any]]] = {}  # agent id -> version -> Agent
         self.agent_aliases: dict[str, dict[str, dict[str, Any]]] = {}  # agent id -> alias -> AgentAliasResponse
+        self.libraries: dict[str, dict[str, Any]] = {}  # each with its documents and shares (routes_libraries)
         self._faults: list[Fault] = []
         self._stalls: list[_OneShot] = []
         self._stream_cuts: list[_OneShot] = []
@@ -168,6 +169,7 @@ class FakeMistral:
             self.agents = {SEEDED_AGENT_ID: _seed_agent()}
             self.agent_versions = {}
             self.agent_aliases = {}
+            self.libraries = {}
             self._faults = []
             self._stalls = []
             self._stream_cuts = []

@@ -1,4 +1,4 @@
-"""Batch tools through the SDK client: create (inline or files), list, get (with results), cancel."""
+"""Batch tools through the SDK client: create (inline or files), list, get (with results), cancel, delete."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import VALID_KEY, RunningApp
 from tests.fake_mistral import FakeMistral
+from tests.support.mcp_client import MODES
 from tests.support.tool_calls import call_tool, text_of
 
 pytestmark = pytest.mark.anyio
@@ -116,7 +117,20 @@ async def test_list_forwards_statuses_metadata_and_paging(app: RunningApp, fake_
     assert text_of(result).splitlines()[0] == "1 batch job(s) on page 0, 1 in all:"
 
 
-@pytest.mark.parametrize("tool", ["mistral_get_batch_job", "mistral_cancel_batch_job"])
+@pytest.mark.parametrize("mode", MODES)
+async def test_delete_removes_the_job(app: RunningApp, fake_mistral: FakeMistral, mode: str) -> None:
+    job_id = (await create(app, fake_mistral)).structured_content["id"]
+    fake_mistral.set_batch_status(job_id, "SUCCESS")
+    result = await call_tool(app, fake_mistral, "mistral_delete_batch_job", {"job_id": job_id}, mode)
+    assert not result.is_error, text_of(result)
+    [sent] = fake_mistral.requests_to("DELETE", f"{JOBS}/{job_id}")
+    assert sent.api_key == VALID_KEY and sent.body == b""
+    assert job_id not in fake_mistral.batch_jobs
+    assert result.structured_content == {"id": job_id, "object": "batch", "deleted": True}
+    assert text_of(result) == f"Deleted batch job {job_id}."
+
+
+@pytest.mark.parametrize("tool", ["mistral_get_batch_job", "mistral_cancel_batch_job", "mistral_delete_batch_job"])
 async def test_an_unknown_batch_job_is_an_error_result(app: RunningApp, fake_mistral: FakeMistral, tool: str) -> None:
     result = await call_tool(app, fake_mistral, tool, {"job_id": str(uuid.uuid4())})
     assert result.is_error
@@ -138,6 +152,7 @@ async def test_an_unknown_batch_job_is_an_error_result(app: RunningApp, fake_mis
         ),
         ("mistral_list_batch_jobs", {"status": ["DONE"]}, "status"),
         ("mistral_get_batch_job", {"job_id": "x"}, "job_id"),
+        ("mistral_delete_batch_job", {"job_id": "../files"}, "job_id"),
     ],
 )
 async def test_bad_batch_arguments_are_refused_before_any_upstream_call(
