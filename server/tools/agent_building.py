@@ -10,7 +10,7 @@ from typing import Any
 from server.errors import ToolArgumentError
 from server.tools import schemas as s
 from server.tools.agent_fields import AGENT_FIELDS
-from server.tools.paths import AGENT
+from server.tools.paths import AGENT, AGENTS
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 DEFAULT_VERSIONS_PAGE_SIZE = 20
@@ -203,7 +203,7 @@ TOOLS = (
         input_schema=CREATE_INPUT,
         output_schema=AGENT_OUTPUT,
         method="POST",
-        path="/v1/agents",
+        path=AGENTS,
         render=render_created,
     ),
     ToolSpec(

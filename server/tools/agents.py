@@ -8,7 +8,7 @@ from server.errors import ToolArgumentError
 from server.tools import schemas as s
 from server.tools.chat import CHAT_PROPERTIES, complete
 from server.tools.formatting import completion_text, usage_of
-from server.tools.paths import AGENT
+from server.tools.paths import AGENT, AGENTS
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 DEFAULT_AGENTS_PAGE_SIZE = 20
@@ -139,7 +139,7 @@ TOOLS = (
         input_schema=LIST_INPUT,
         output_schema=LIST_OUTPUT,
         method="GET",
-        path="/v1/agents",
+        path=AGENTS,
         run=run_list_agents,
         read_only=True,
         idempotent=True,

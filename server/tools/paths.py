@@ -31,3 +31,6 @@ BATCH_TARGETS = [
 
 # One agent: read by mistral_get_agent, changed by mistral_update_agent, removed by mistral_delete_agent.
 AGENT = "/v1/agents/{agent_id}"
+
+# All agents: created by mistral_create_agent (POST), listed by mistral_list_agents (GET).
+AGENTS = "/v1/agents"
