@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import models
+from .audio_data import DEFAULT_TRANSCRIPT, Segment
 from .records import batch_output_lines, new_file_record
 
 DEFAULT_API_KEY = "sk-test-valid"
@@ -46,6 +47,7 @@ class RecordedRequest:
     api_key: str | None
     body: bytes = b""
     query_items: list[tuple[str, str]] = field(default_factory=list)
+    form_items: list[tuple[str, str]] = field(default_factory=list)  # a form's plain fields, repeats and all
 
 
 @dataclass
@@ -129,6 +131,7 @@ class FakeMistral:
         self.batch_jobs: dict[str, dict[str, Any]] = {}
         self.fine_tuned_models: dict[str, dict[str, Any]] = {}
         self.agents: dict[str, dict[str, Any]] = {}
+        self.transcript: list[Segment] = []  # what every recording says (routes_audio)
         self._faults: list[Fault] = []
         self._stalls: list[_OneShot] = []
         self._stream_cuts: list[_OneShot] = []
@@ -164,6 +167,7 @@ class FakeMistral:
                 )
             }
             self.agents = {SEEDED_AGENT_ID: _seed_agent()}
+            self.transcript = list(DEFAULT_TRANSCRIPT)
             self._faults = []
             self._stalls = []
             self._stream_cuts = []
