@@ -13,6 +13,8 @@ from server.tools import (
     models,
     moderation,
     ocr,
+    speech,
+    transcription,
 )
 from server.tools.registry import ToolRegistry
 
@@ -32,5 +34,7 @@ def build_registry() -> ToolRegistry:
             *fine_tuning.TOOLS,
             *batch.TOOLS,
             *ocr.TOOLS,
+            *transcription.TOOLS,
+            *speech.TOOLS,
         ]
     )

@@ -13,8 +13,9 @@ CHAT_MODERATIONS = "/v1/chat/moderations"
 OCR = "/v1/ocr"
 CLASSIFICATIONS = "/v1/classifications"
 CHAT_CLASSIFICATIONS = "/v1/chat/classifications"
+AUDIO_TRANSCRIPTIONS = "/v1/audio/transcriptions"
 
-# The endpoints a batch job can run (Mistral's ApiEndpoint); the last two have no tool of their own yet.
+# The endpoints a batch job can run (Mistral's ApiEndpoint); conversations have no tool of their own yet.
 BATCH_TARGETS = [
     CHAT_COMPLETIONS,
     EMBEDDINGS,
@@ -25,5 +26,5 @@ BATCH_TARGETS = [
     CLASSIFICATIONS,
     CHAT_CLASSIFICATIONS,
     "/v1/conversations",
-    "/v1/audio/transcriptions",
+    AUDIO_TRANSCRIPTIONS,
 ]
