@@ -152,8 +152,8 @@ def transcription_form(call: ToolCall) -> list[tuple[str, FormPart]]:
 
 
 def _clock(seconds: Any) -> str:
-    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
-        return "?"
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds < 10**9:
+        return "?"  # not a time, or none a recording has (and inf, which has no digits)
     tenths = round(seconds * 10)
     minutes, tenths = divmod(tenths, 600)
     hours, minutes = divmod(minutes, 60)
