@@ -17,6 +17,8 @@ from server.tools import (
     models,
     moderation,
     ocr,
+    speech,
+    transcription,
 )
 from server.tools.registry import ToolRegistry
 
@@ -40,5 +42,7 @@ def build_registry() -> ToolRegistry:
             *ocr.TOOLS,
             *libraries.TOOLS,
             *library_documents.TOOLS,
+            *transcription.TOOLS,
+            *speech.TOOLS,
         ]
     )

@@ -14,8 +14,9 @@ OCR = "/v1/ocr"
 CLASSIFICATIONS = "/v1/classifications"
 CHAT_CLASSIFICATIONS = "/v1/chat/classifications"
 FILE_CONTENT = "/v1/files/{file_id}/content"  # downloads, and library documents copied from a file
+AUDIO_TRANSCRIPTIONS = "/v1/audio/transcriptions"
 
-# The endpoints a batch job can run (Mistral's ApiEndpoint); the last two have no tool of their own yet.
+# The endpoints a batch job can run (Mistral's ApiEndpoint); conversations have no tool of their own yet.
 BATCH_TARGETS = [
     CHAT_COMPLETIONS,
     EMBEDDINGS,
@@ -26,7 +27,7 @@ BATCH_TARGETS = [
     CLASSIFICATIONS,
     CHAT_CLASSIFICATIONS,
     "/v1/conversations",
-    "/v1/audio/transcriptions",
+    AUDIO_TRANSCRIPTIONS,
 ]
 
 # One agent: read by mistral_get_agent, changed by mistral_update_agent, removed by mistral_delete_agent.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import string
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 import mcp_types as types
 
 from server.tools.progress import ProgressFn
-from server.upstream.client import Download, FileField, MistralClient
+from server.upstream.client import Download, FileField, FormPart, MistralClient
 
 __all__ = ["Operation", "Renderer", "ToolCall", "ToolFn", "ToolOutput", "ToolSpec"]
 
@@ -90,6 +90,7 @@ class ToolCall:
         params: Mapping[str, Any] | None = None,
         files: Mapping[str, FileField] | None = None,
         data: Mapping[str, str] | None = None,
+        multipart: Sequence[tuple[str, FormPart]] | None = None,
         alternate: bool = False,
     ) -> Any:
         """Call the spec's endpoint (its alternate one if asked) and return the decoded reply."""
@@ -102,6 +103,7 @@ class ToolCall:
             params=params,
             files=files,
             data=data,
+            multipart=multipart,
         )
         return response.json()
 
@@ -117,9 +119,19 @@ class ToolCall:
         takes_body = bool(body) or any(name not in self._spec.query for name in self._spec.forwarded)
         return await self.send(json=body if takes_body else None, params=query or None, alternate=alternate)
 
-    def stream(self, body: Any) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
-        """The spec's endpoint as server-sent events, `"stream": true` added to `body`."""
-        return self.upstream.stream(self.api_key, self.path(), json={**body, "stream": True})
+    def stream(
+        self,
+        body: Any = None,
+        *,
+        multipart: Sequence[tuple[str, FormPart]] | None = None,
+        final: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
+        """The spec's endpoint as server-sent events: `"stream": true` added to the JSON `body`, or
+        as a part of the `multipart` body; `final` recognises the last event of a stream without `[DONE]`."""
+        if multipart is not None:
+            parts = [*multipart, ("stream", "true")]
+            return self.upstream.stream(self.api_key, self.path(), multipart=parts, final=final)
+        return self.upstream.stream(self.api_key, self.path(), json={**body, "stream": True}, final=final)
 
     async def download(self, *, offset: int, limit: int, alternate: bool = False) -> Download:
         path = self.path(alternate=alternate)

@@ -16,7 +16,7 @@ import json as jsonlib  # `json` is the name of a request-body parameter below
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +42,8 @@ _BACKOFF_BASE = 0.5
 _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 FileField = tuple[str, bytes, str]
+# One part of a multipart/form-data body: a plain field's value, or a file (name, bytes, content type).
+FormPart = str | FileField
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +125,19 @@ class MistralClient:
         files: Mapping[str, FileField] | None,
         data: Mapping[str, str] | None,
         stream: bool,
+        multipart: Sequence[tuple[str, FormPart]] | None = None,
     ) -> httpx.Request:
         headers = {"authorization": f"Bearer {api_key}"}
         if stream:
             headers["accept"] = "text/event-stream"
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        parts: Any = files
+        if multipart is not None:
+            # Every part goes in as a file-less "file" entry: httpx sends form data without files
+            # url-encoded, and an endpoint documented as multipart/form-data must get multipart.
+            parts = [(name, (None, part.encode()) if isinstance(part, str) else part) for name, part in multipart]
         return self._http.build_request(
-            method, path, json=json, params=clean_params or None, files=files, data=data, headers=headers
+            method, path, json=json, params=clean_params or None, files=parts, data=data, headers=headers
         )
 
     def _waiting_for_share(self) -> None:
@@ -244,31 +252,42 @@ class MistralClient:
         params: Mapping[str, Any] | None = None,
         files: Mapping[str, FileField] | None = None,
         data: Mapping[str, str] | None = None,
+        multipart: Sequence[tuple[str, FormPart]] | None = None,
     ) -> UpstreamResponse:
-        """One call to Mistral with retries.
+        """One call to Mistral with retries; `multipart` is a multipart/form-data body, part by part.
 
         Raises:
             UpstreamError: Mistral could not be reached or refused the request.
         """
-        request = self._build(api_key, method, path, json, params, files, data, stream=False)
+        request = self._build(api_key, method, path, json, params, files, data, stream=False, multipart=multipart)
         async with self._turn(api_key):
             response, body = await self._send(request, stream=False, api_key=api_key)
         return UpstreamResponse(response.status_code, response.headers, body or b"")
 
     @asynccontextmanager
-    async def stream(self, api_key: str, path: str, *, json: Any) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        """Open a streamed completion; yields an iterator over its JSON chunks.
+    async def stream(
+        self,
+        api_key: str,
+        path: str,
+        *,
+        json: Any = None,
+        multipart: Sequence[tuple[str, FormPart]] | None = None,
+        final: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        """Open a streamed reply to a JSON or multipart body; yields an iterator over its JSON chunks.
+
+        The stream ends at `[DONE]`, or after the chunk `final` recognises (for streams without `[DONE]`).
 
         Raises:
             UpstreamError: before the stream starts (after retries).
-            UpstreamStreamBroken: while iterating, if the stream stops before `[DONE]`.
+            UpstreamStreamBroken: while iterating, if the stream stops before its end.
         """
-        request = self._build(api_key, "POST", path, json, None, None, None, stream=True)
+        request = self._build(api_key, "POST", path, json, None, None, None, stream=True, multipart=multipart)
         async with self._turn(api_key):
             response, _ = await self._send(request, stream=True, api_key=api_key)
             self._observer.stream_opened()
             try:
-                yield _chunks(response, self._max_body)
+                yield _chunks(response, self._max_body, final)
             finally:
                 self._observer.stream_closed()
                 await response.aclose()
@@ -327,9 +346,11 @@ def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
     )
 
 
-async def _chunks(response: httpx.Response, max_total: int) -> AsyncIterator[dict[str, Any]]:
+async def _chunks(
+    response: httpx.Response, max_total: int, final: Callable[[dict[str, Any]], bool] | None
+) -> AsyncIterator[dict[str, Any]]:
     try:
-        async for chunk in iter_sse_json(iter_sse_lines(response.aiter_bytes(), max_total=max_total)):
+        async for chunk in iter_sse_json(iter_sse_lines(response.aiter_bytes(), max_total=max_total), final=final):
             yield chunk
     except StreamFormatError as exc:
         raise UpstreamStreamBroken(f"Mistral's reply stream broke off: {exc}.") from None
@@ -337,4 +358,12 @@ async def _chunks(response: httpx.Response, max_total: int) -> AsyncIterator[dic
         raise UpstreamStreamBroken(f"Mistral's reply stream broke off ({type(exc).__name__}).") from None
 
 
-__all__ = ["Download", "MistralClient", "UpstreamError", "UpstreamRateLimited", "UpstreamResponse"]
+__all__ = [
+    "Download",
+    "FileField",
+    "FormPart",
+    "MistralClient",
+    "UpstreamError",
+    "UpstreamRateLimited",
+    "UpstreamResponse",
+]

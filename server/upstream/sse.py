@@ -1,4 +1,5 @@
-"""Parse Mistral's server-sent events: `data: {chunk}` lines ending with `data: [DONE]`.
+"""Parse Mistral's server-sent events: `data: {chunk}` lines ending with `data: [DONE]`, or, for
+streams that send no such marker (transcriptions), with their final event.
 
 Lines are split here rather than by httpx, whose line reader grows without limit until it
 sees a line break: a stream's lines, each event and the whole stream are bounded.
@@ -7,7 +8,7 @@ sees a line break: a stream's lines, each event and the whole stream are bounded
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 # Mistral sends a tool call's arguments whole in one event; this leaves room for the longest
@@ -48,11 +49,13 @@ async def iter_sse_lines(chunks: AsyncIterator[bytes], *, max_total: int) -> Asy
         yield line.decode("utf-8", errors="replace")
 
 
-async def iter_sse_json(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
-    """Yield each JSON chunk; return at `[DONE]`.
+async def iter_sse_json(
+    lines: AsyncIterator[str], *, final: Callable[[dict[str, Any]], bool] | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """Yield each JSON chunk; return at `[DONE]`, or after a chunk that `final` says ends the stream.
 
     Raises:
-        StreamFormatError: the stream ended without `[DONE]`, an event is larger than
+        StreamFormatError: the stream ended without its end marker, an event is larger than
             `MAX_EVENT_BYTES`, or a chunk is not JSON.
     """
     data_lines: list[str] = []
@@ -71,12 +74,34 @@ async def iter_sse_json(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, An
         size = 0
         if data.strip() == "[DONE]":
             return
-        try:
-            chunk = json.loads(data)
-        except ValueError:
-            raise StreamFormatError("Mistral sent a stream event that is not JSON") from None
-        if isinstance(chunk, dict):
+        chunk = _decode(data)
+        if chunk is not None:
             yield chunk
-    if data_lines and "\n".join(data_lines).strip() == "[DONE]":
+            if final is not None and final(chunk):
+                return
+    # The last event may lack its closing blank line when the server closes right after it.
+    data = "\n".join(data_lines)
+    if data.strip() == "[DONE]":
         return
+    if data_lines and final is not None:
+        try:
+            last = _decode(data)
+        except StreamFormatError:
+            last = None  # an event cut off part-way: the stream broke
+        if last is not None and final(last):
+            yield last
+            return
     raise StreamFormatError("Mistral's stream ended before its end marker")
+
+
+def _decode(data: str) -> dict[str, Any] | None:
+    """An event's JSON object (None for other JSON values, which carry nothing we read).
+
+    Raises:
+        StreamFormatError: the event is not JSON.
+    """
+    try:
+        chunk = json.loads(data)
+    except ValueError:
+        raise StreamFormatError("Mistral sent a stream event that is not JSON") from None
+    return chunk if isinstance(chunk, dict) else None

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import (
     routes_agent_building,
     routes_agents,
+    routes_audio,
     routes_batch,
     routes_classifiers,
     routes_completions,
@@ -77,12 +78,14 @@ def _bearer(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-FormParts = tuple[dict[str, str], dict[str, tuple[str, bytes, str]]]
+FormParts = tuple[dict[str, str], dict[str, tuple[str, bytes, str]], list[tuple[str, str]]]
 
 
 async def _parse_form(request: Request) -> FormParts | None:
-    """Plain fields and files of a form body; None if it cannot be parsed."""
+    """Plain fields (the last of each name, and all of them in order) and files of a form body;
+    None if it cannot be parsed."""
     fields: dict[str, str] = {}
+    items: list[tuple[str, str]] = []
     files: dict[str, tuple[str, bytes, str]] = {}
     try:
         async with request.form() as parsed:
@@ -91,9 +94,10 @@ async def _parse_form(request: Request) -> FormParts | None:
                     files[name] = (item.filename or "", await item.read(), item.content_type or "")
                 else:
                     fields[name] = item
+                    items.append((name, item))
     except Exception:  # malformed multipart: recorded without a form
         return None
-    return fields, files
+    return fields, files, items
 
 
 async def _record(scope: Scope, body: bytes, receive: Receive) -> RecordedRequest:
@@ -119,6 +123,7 @@ async def _record(scope: Scope, body: bytes, receive: Receive) -> RecordedReques
         json=json_body,
         form=parts[0] if parts else None,
         files=parts[1] if parts else None,
+        form_items=parts[2] if parts else [],
         api_key=_bearer(headers.get("authorization")),
         body=body,
         query_items=request.query_params.multi_items(),
@@ -240,6 +245,7 @@ def create_app(state: FakeMistral) -> Starlette:
         *routes_batch.routes,
         *routes_ocr.routes,
         *routes_libraries.routes,
+        *routes_audio.routes,
     ]
     app = Starlette(
         routes=routes,

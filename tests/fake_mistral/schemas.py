@@ -12,6 +12,7 @@ from .validation import (
     Bool,
     DictOf,
     Enum,
+    HttpUrl,
     Int,
     ListOf,
     Literal,
@@ -541,3 +542,41 @@ BATCH_STATUSES = (
     "CANCELLATION_REQUESTED",
     "CANCELLED",
 )
+
+# Multipart body of POST /v1/audio/transcriptions (AudioTranscriptionRequest, and ...Stream with
+# `stream` true). No additionalProperties: false. `file` (an UploadFile) is checked by the route.
+TRANSCRIPTION_LIST_FIELDS = ("context_bias", "timestamp_granularities")
+AUDIO_TRANSCRIPTION_REQUEST = Model(
+    "AudioTranscriptionRequest",
+    {
+        "model": Str(),
+        "file_url": Nullable(HttpUrl()),
+        "file_id": Nullable(Str()),
+        "language": Nullable(Str(pattern=r"^\w{2}$")),
+        "temperature": Nullable(Num()),
+        "stream": Bool(),
+        "diarize": Bool(),
+        "context_bias": ListOf(Str(pattern=r"^[^,\s]+$")),
+        "timestamp_granularities": ListOf(Enum(("segment", "word"))),
+    },
+    frozenset({"model"}),
+    forbid_extra=False,
+)
+# SpeechRequest (POST /v1/audio/speech): additionalProperties: true.
+SPEECH_FORMATS = ("pcm", "wav", "mp3", "flac", "opus")
+SPEECH_REQUEST = Model(
+    "SpeechRequest",
+    {
+        "model": Nullable(Str()),
+        "metadata": Nullable(DictOf()),
+        "stream": Bool(),
+        "prompt_cache_key": Nullable(Str()),
+        "voice_id": Nullable(Str()),
+        "ref_audio": Nullable(Str()),
+        "input": Str(),
+        "response_format": Enum(SPEECH_FORMATS),
+    },
+    frozenset({"input"}),
+    forbid_extra=False,
+)
+VOICE_TYPES = ("all", "custom", "preset")

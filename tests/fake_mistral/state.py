@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import models
+from .audio_data import DEFAULT_TRANSCRIPT, Segment
 from .records import batch_output_lines, new_file_record
 
 DEFAULT_API_KEY = "sk-test-valid"
@@ -46,6 +47,7 @@ class RecordedRequest:
     api_key: str | None
     body: bytes = b""
     query_items: list[tuple[str, str]] = field(default_factory=list)
+    form_items: list[tuple[str, str]] = field(default_factory=list)  # a form's plain fields, repeats and all
 
 
 @dataclass
@@ -132,6 +134,7 @@ class FakeMistral:
         self.agent_versions: dict[str, dict[int, dict[str, Any]]] = {}  # agent id -> version -> Agent
         self.agent_aliases: dict[str, dict[str, dict[str, Any]]] = {}  # agent id -> alias -> AgentAliasResponse
         self.libraries: dict[str, dict[str, Any]] = {}  # each with its documents and shares (routes_libraries)
+        self.transcript: list[Segment] = []  # what every recording says (routes_audio)
         self._faults: list[Fault] = []
         self._stalls: list[_OneShot] = []
         self._stream_cuts: list[_OneShot] = []
@@ -170,6 +173,7 @@ class FakeMistral:
             self.agent_versions = {}
             self.agent_aliases = {}
             self.libraries = {}
+            self.transcript = list(DEFAULT_TRANSCRIPT)
             self._faults = []
             self._stalls = []
             self._stream_cuts = []

@@ -1,9 +1,11 @@
 """Server-sent events for ``stream: true`` completions, with an optional mid-stream cut.
 
 Each event is ``data: <CompletionChunk JSON>\\n\\n`` and the stream ends with
-``data: [DONE]\\n\\n``. A cut stream sends its first N events and then returns
-without finishing the HTTP response: uvicorn then closes the connection, so the
-client sees an incomplete chunked body (httpx: ``RemoteProtocolError``).
+``data: [DONE]\\n\\n``. Audio streams name each event after its ``type`` (an
+``event: <type>`` line before its data) and end with their last event, without ``[DONE]``.
+A cut stream sends its first N events and then returns without finishing the HTTP
+response: uvicorn then closes the connection, so the client sees an incomplete
+chunked body (httpx: ``RemoteProtocolError``).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from .generation import Completion, pieces
 DONE = b"data: [DONE]\n\n"
 
 
-def encode_event(payload: Mapping[str, Any]) -> bytes:
-    return b"data: " + json.dumps(payload).encode() + b"\n\n"
+def encode_event(payload: Mapping[str, Any], *, named: bool = False) -> bytes:
+    name = f"event: {payload['type']}\n".encode() if named else b""
+    return name + b"data: " + json.dumps(payload).encode() + b"\n\n"
 
 
 def completion_chunks(
@@ -58,7 +61,15 @@ class EventStreamResponse(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(self, events: list[dict[str, Any]], *, cut_after: int | None = None, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        events: list[dict[str, Any]],
+        *,
+        cut_after: int | None = None,
+        delay: float = 0.0,
+        named: bool = False,
+        done: bool = True,
+    ) -> None:
         # Like StreamingResponse: no body attribute, so no content-length header.
         self.status_code = 200
         self.background = None
@@ -66,6 +77,8 @@ class EventStreamResponse(Response):
         self.events = events
         self.cut_after = cut_after
         self.delay = delay
+        self.named = named  # `event: <type>` lines, as audio streams have
+        self.done = done  # a closing [DONE], which audio streams do not send
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
@@ -73,12 +86,14 @@ class EventStreamResponse(Response):
             for sent, event in enumerate(self.events):
                 if self.cut_after is not None and sent >= self.cut_after:
                     return  # abort: the response is never completed
-                await send({"type": "http.response.body", "body": encode_event(event), "more_body": True})
+                body = encode_event(event, named=self.named)
+                await send({"type": "http.response.body", "body": body, "more_body": True})
                 if self.delay:
                     await anyio.sleep(self.delay)
             if self.cut_after is not None and len(self.events) >= self.cut_after:
                 return  # cut exactly at the end: still no [DONE]
-            await send({"type": "http.response.body", "body": DONE, "more_body": True})
+            if self.done:
+                await send({"type": "http.response.body", "body": DONE, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:  # the client went away mid-stream
             return

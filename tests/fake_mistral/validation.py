@@ -115,6 +115,37 @@ class Str(Spec):
         return value
 
 
+class HttpUrl(Spec):
+    """pydantic's ``HttpUrl``: an absolute http(s) URL of at most 2083 characters."""
+
+    @property
+    def label(self) -> str:
+        return "url"
+
+    def validate(self, value: Any, loc: Loc, errors: list[ErrorItem]) -> Any:
+        if not isinstance(value, str):
+            errors.append(error_item("url_type", loc, "URL input should be a string or URL", value))
+        elif not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]+", value):
+            errors.append(
+                error_item("url_parsing", loc, "Input should be a valid URL, relative URL without a base", value)
+            )
+        elif not value.lower().startswith(("http://", "https://")):
+            errors.append(
+                error_item(
+                    "url_scheme",
+                    loc,
+                    "URL scheme should be 'http' or 'https'",
+                    value,
+                    {"expected_schemes": "'http' or 'https'"},
+                )
+            )
+        elif len(value) > 2083:
+            errors.append(
+                error_item("url_too_long", loc, "URL should have at most 2083 characters", value, {"max_length": 2083})
+            )
+        return value
+
+
 _BOUNDS = (
     ("ge", operator.ge, "greater_than_equal", "greater than or equal to"),
     ("gt", operator.gt, "greater_than", "greater than"),

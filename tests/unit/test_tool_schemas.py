@@ -137,6 +137,16 @@ TOOLS: dict[str, Mapping] = {
         },
         filled=frozenset({"model", "document"}),
     ),
+    # The inline audio becomes the multipart `file` part; `offset` windows the transcript; `model` gets a default.
+    "mistral_transcribe": ops(
+        "POST /v1/audio/transcriptions",
+        tool_only=frozenset({"offset"}),
+        renamed={"content_base64": "file"},
+        filled=frozenset({"model"}),
+    ),
+    "mistral_speak": ops("POST /v1/audio/speech"),
+    "mistral_list_voices": ops("GET /v1/audio/voices"),
+    "mistral_get_voice": ops("GET /v1/audio/voices/{voice_id}"),
 }
 
 
