@@ -30,8 +30,10 @@ from . import (
     routes_batch,
     routes_classifiers,
     routes_completions,
+    routes_conversations,
     routes_files,
     routes_fine_tuning,
+    routes_libraries,
     routes_models,
     routes_ocr,
 )
@@ -236,6 +238,8 @@ def create_app(state: FakeMistral) -> Starlette:
         *routes_fine_tuning.routes,
         *routes_batch.routes,
         *routes_ocr.routes,
+        *routes_libraries.routes,
+        *routes_conversations.routes,
     ]
     app = Starlette(
         routes=routes,

@@ -129,6 +129,11 @@ class FakeMistral:
         self.batch_jobs: dict[str, dict[str, Any]] = {}
         self.fine_tuned_models: dict[str, dict[str, Any]] = {}
         self.agents: dict[str, dict[str, Any]] = {}
+        self.libraries: dict[str, dict[str, Any]] = {}
+        self.conversations: dict[str, dict[str, Any]] = {}
+        # Like Mistral, what one key creates is not there for another: id -> the key that made it.
+        self.owners: dict[str, str] = {}
+        self._status_scripts: dict[str, list[str]] = {}
         self._faults: list[Fault] = []
         self._stalls: list[_OneShot] = []
         self._stream_cuts: list[_OneShot] = []
@@ -164,6 +169,10 @@ class FakeMistral:
                 )
             }
             self.agents = {SEEDED_AGENT_ID: _seed_agent()}
+            self.libraries = {}
+            self.conversations = {}
+            self.owners = {}
+            self._status_scripts = {}
             self._faults = []
             self._stalls = []
             self._stream_cuts = []
@@ -271,6 +280,33 @@ class FakeMistral:
                     return item.value
         return None
 
+    # --- ownership -------------------------------------------------------------------
+
+    def own(self, resource_id: str, api_key: str | None) -> None:
+        """Record that ``api_key`` created ``resource_id``: other keys get 404 for it, as from Mistral."""
+        if api_key is not None:
+            with self.lock:
+                self.owners[resource_id] = api_key
+
+    def visible(self, resource_id: str, api_key: str | None) -> bool:
+        """Whether ``api_key`` may see ``resource_id``; what tests seed directly belongs to every key."""
+        with self.lock:
+            owner = self.owners.get(resource_id)
+        return owner is None or owner == api_key
+
+    # --- scripted job progress ------------------------------------------------------
+
+    def advance_on_read(self, job_id: str, *statuses: str) -> None:
+        """Each later GET of the fine-tuning or batch job ``job_id`` first moves it to the next of ``statuses``
+        (a fine-tuning job's ``SUCCESS`` finishes it with ``complete_job``)."""
+        with self.lock:
+            self._status_scripts[job_id] = list(statuses)
+
+    def next_scripted_status(self, job_id: str) -> str | None:
+        with self.lock:
+            script = self._status_scripts.get(job_id)
+            return script.pop(0) if script else None
+
     # --- helpers for tests and routes ------------------------------------------------
 
     def add_file(
@@ -292,6 +328,51 @@ class FakeMistral:
         with self.lock:
             self.agents[agent_id] = agent
         return agent
+
+    def add_library(self, name: str = "Handbook", *, owner: str | None = None) -> dict[str, Any]:
+        """Store a library (Library) as if created; ``owner`` hides it from other keys."""
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        library = {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "owner_id": str(uuid.uuid4()),
+            "owner_type": "User",
+            "total_size": 0,
+            "nb_documents": 0,
+            "chunk_size": None,
+            "emoji": None,
+            "description": None,
+            "generated_description": None,
+            "explicit_user_members_count": None,
+            "explicit_workspace_members_count": None,
+            "org_sharing_role": None,
+            "generated_name": None,
+        }
+        with self.lock:
+            self.libraries[library["id"]] = library
+        self.own(library["id"], owner)
+        return library
+
+    def add_conversation(self, *, agent_id: str = SEEDED_AGENT_ID, owner: str | None = None) -> dict[str, Any]:
+        """Store a conversation with an agent (AgentConversation); ``owner`` hides it from other keys."""
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        conversation = {
+            "object": "conversation",
+            "id": "conv_" + uuid.uuid4().hex,
+            "name": None,
+            "description": None,
+            "metadata": None,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "agent_id": agent_id,
+            "agent_version": 0,
+        }
+        with self.lock:
+            self.conversations[conversation["id"]] = conversation
+        self.own(conversation["id"], owner)
+        return conversation
 
     def set_job_status(self, job_id: str, status: str) -> dict[str, Any]:
         """Move a fine-tuning job to ``status`` and log a ``status-updated`` event."""
@@ -349,4 +430,6 @@ class FakeMistral:
         output = new_file_record(content, filename=f"{job['id']}.jsonl", purpose="batch")
         output.update(sample_type="batch_result", source="mistral")
         self.files[output["id"]] = output
+        if job["id"] in self.owners:
+            self.owners[output["id"]] = self.owners[job["id"]]
         job["output_file"] = output["id"]
