@@ -11,6 +11,8 @@ from server.tools.formatting import completion_text, usage_of
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 DEFAULT_AGENTS_PAGE_SIZE = 20
+AGENTS_PATH = "/v1/agents"
+AGENT_PATH = "/v1/agents/{agent_id}"
 
 # AgentsCompletionRequest is a chat request without what the agent fixes (model, temperature, top_p),
 # without safe_prompt, which it does not take, and without `system`: the agent has its instructions.
@@ -138,7 +140,7 @@ TOOLS = (
         input_schema=LIST_INPUT,
         output_schema=LIST_OUTPUT,
         method="GET",
-        path="/v1/agents",
+        path=AGENTS_PATH,
         run=run_list_agents,
         read_only=True,
         idempotent=True,
@@ -153,7 +155,7 @@ TOOLS = (
         input_schema=GET_INPUT,
         output_schema=_AGENT,
         method="GET",
-        path="/v1/agents/{agent_id}",
+        path=AGENT_PATH,
         render=render_agent,
         read_only=True,
         idempotent=True,

@@ -2,7 +2,7 @@
 
 Every resource kind and prompt names the tool family it belongs to. A connection's profile and
 policy (issue 16) will decide which families it may use: that decision is `Caller.allows`, made
-once per request where the caller is built (`server/transport/mcp_server.py: _caller`). Until
+once per request where the caller is built (`server/transport/context.py: caller_of`). Until
 then every family is allowed.
 """
 

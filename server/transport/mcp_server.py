@@ -1,4 +1,5 @@
-"""The SDK `Server` with our tool registry behind `tools/list` and `tools/call`."""
+"""The SDK `Server`: our tool registry behind `tools/list` and `tools/call`, and the resources,
+prompts and completions of `offers.py`."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ from mcp.server.lowlevel.server import Server
 
 from server import __version__
 from server.connections import AuthenticatedConnection
+from server.prompts import Prompts
+from server.resources import build_resources
 from server.services import Services
+from server.tools.icons import ICONS
 from server.tools.registry import ProgressFn, ToolRegistry, error_result
+from server.transport.context import CONNECTION_SCOPE_KEY, request_id, request_parts
+from server.transport.offers import Offers
+
+__all__ = ["CONNECTION_SCOPE_KEY", "INSTRUCTIONS", "build_mcp_server"]
 
 logger = logging.getLogger(__name__)
-
-CONNECTION_SCOPE_KEY = "mistral_mcp.connection"
 
 INSTRUCTIONS = (
     "Tools for the Mistral AI API, called with the user's own Mistral key: chat completions, function "
@@ -30,19 +36,6 @@ INSTRUCTIONS = (
 )
 
 
-def _request_parts(ctx: ServerRequestContext[Any, Any]) -> tuple[Services, AuthenticatedConnection]:
-    request = ctx.request
-    if request is None:
-        raise KeyError(CONNECTION_SCOPE_KEY)
-    return request.state.services, request.scope[CONNECTION_SCOPE_KEY]
-
-
-def _request_id(ctx: ServerRequestContext[Any, Any]) -> str | None:
-    # Set by the access-log middleware, which also logs it: the two lines can be joined.
-    request_id = getattr(ctx.request.state, "request_id", None) if ctx.request is not None else None
-    return request_id if isinstance(request_id, str) else None
-
-
 def _progress_fn(ctx: ServerRequestContext[Any, Any]) -> ProgressFn | None:
     if not ctx.meta or ctx.meta.get("progress_token") is None:
         return None
@@ -53,7 +46,7 @@ def _progress_fn(ctx: ServerRequestContext[Any, Any]) -> ProgressFn | None:
     return report
 
 
-def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
+def build_mcp_server(registry: ToolRegistry, *, website_url: str | None = None) -> Server[Any]:
     async def list_tools(
         _ctx: ServerRequestContext[Any, Any], _params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
@@ -63,13 +56,13 @@ def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
         try:
-            services, connection = _request_parts(ctx)
+            services, connection = request_parts(ctx)
         except (AttributeError, KeyError):
             logger.error("tools/call reached the SDK without an authenticated connection")
             return error_result("This request is not authenticated; use your personal MCP URL.")
         # Only registry names become log fields and metric labels, never what the client typed.
         tool = params.name if params.name in registry else "unknown"
-        fields = {"tool": tool, "connection_id": connection.id, "request_id": _request_id(ctx)}
+        fields = {"tool": tool, "connection_id": connection.id, "request_id": request_id(ctx)}
         async with services.limits.calls.admit(connection.id) as refusal:
             if refusal is not None:
                 services.metrics.tool_calls.labels(tool, "rate_limited").inc()
@@ -113,13 +106,23 @@ def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
                 services.usage.record(connection.id, params.name, error=failed, usage=usage)
             logger.info("tool call", extra={**fields, "outcome": outcome, "duration_ms": round(elapsed * 1000, 1)})
 
+    # Capabilities follow from the handlers given, in both eras (initialize and server/discover).
+    offers = Offers(build_resources(), Prompts())
     server: Server[Any] = Server(
         "mistral-mcp",
         version=__version__,
         title="Mistral AI",
         instructions=INSTRUCTIONS,
+        website_url=website_url,
+        icons=list(ICONS),
         on_list_tools=list_tools,
         on_call_tool=call_tool,
         get_tool_input_schema=registry.input_schema,
+        on_list_resources=offers.list_resources,
+        on_list_resource_templates=offers.list_resource_templates,
+        on_read_resource=offers.read_resource,
+        on_list_prompts=offers.list_prompts,
+        on_get_prompt=offers.get_prompt,
+        on_completion=offers.complete,
     )
     return server
