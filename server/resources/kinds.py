@@ -44,7 +44,7 @@ class Kind:
 
     def to_mcp(self) -> types.ResourceTemplate:
         return types.ResourceTemplate(
-            name=self.variable.removesuffix("_id"),
+            name=self.noun.replace(" ", "_").replace("-", "_"),
             uri_template=self.template,
             title=self.title,
             description=self.description,

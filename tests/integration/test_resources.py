@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 import mcp_types as types
@@ -14,6 +15,7 @@ from mcp_types.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS
 
 from server.resources import listing
 from server.tools.file_content import DOWNLOAD_MAX_BYTES
+from server.transport.offers import LIMITED
 from tests.conftest import VALID_KEY, RunningApp
 from tests.fake_mistral import SEEDED_AGENT_ID, SEEDED_FINE_TUNED_MODEL, FakeMistral
 from tests.support.mcp_client import LEGACY, MODERN, MODES, connect
@@ -67,6 +69,7 @@ async def test_templates_name_every_kind_of_mistral_resource(app: RunningApp, mo
         "mistral://libraries/{library_id}",
     ]
     assert all(template.title and template.description for template in templates)
+    assert len({template.name for template in templates}) == len(templates)
 
 
 async def test_the_list_pages_through_recent_files_and_jobs_a_bounded_page_at_a_time(
@@ -320,3 +323,25 @@ async def test_a_batch_jobs_error_file_is_linked_after_its_output(app: RunningAp
     output = fake_mistral.batch_jobs[job_id]["output_file"]
     assert [link.uri for link in links_of(result)] == [f"mistral://files/{output}", f"mistral://files/{errors['id']}"]
     assert only_text(read) == '{"error": "bad"}\n'
+
+
+@pytest.fixture(scope="module")
+def limited_app(app_factory: Callable[..., RunningApp]) -> RunningApp:
+    return app_factory(rate_limit_per_minute=2)
+
+
+async def test_reads_count_against_the_connections_call_limit_and_completions_then_come_back_empty(
+    limited_app: RunningApp, fake_mistral: FakeMistral
+) -> None:
+    async with connect(limited_app.sign_up()["mcp_url"]) as client:
+        await client.read_resource("mistral://models")
+        await client.list_resources()
+        fake_mistral.requests.clear()
+        with pytest.raises(MCPError) as refused:
+            await client.read_resource("mistral://models")
+        ref = types.PromptReference(name="compare_models")
+        completion = (await client.complete(ref, {"name": "models", "value": "mis"})).completion
+        templates = await client.list_resource_templates()  # asks nothing of Mistral: not limited
+    assert refused.value.code == LIMITED and "2 tool calls per minute" in refused.value.message
+    assert completion.values == [] and templates.resource_templates
+    assert fake_mistral.requests == []
