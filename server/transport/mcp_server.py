@@ -30,10 +30,10 @@ INSTRUCTIONS = (
     "calling, embeddings, Codestral code completion, moderation and classification, agents, models, "
     "files, fine-tuning jobs, batch jobs and OCR. Use mistral_list_models to find a model id and "
     "mistral_list_agents for an agent id. Upload data with mistral_upload_file before fine-tuning, batch "
-    "or OCR of a file; run fine-tuning with dry_run first to see the cost, and watch a job with wait_seconds. "
-    "Delete and cancel tools cannot "
-    "be undone. Each result has readable text and the full Mistral response in structuredContent; lists "
-    "come a page at a time and the text says how to get the next page or file window."
+    "or OCR of a file; run fine-tuning with dry_run first to see the cost, and watch a job with "
+    "wait_seconds. Delete and cancel tools cannot be undone. Each result has readable text and the full "
+    "Mistral response in structuredContent; lists come a page at a time and the text says how to get the "
+    "next page or file window."
 )
 
 
