@@ -90,7 +90,7 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
             repository = ConnectionRepository(engine)
             registry = build_registry()
             mcp_sessions = McpSessions(
-                build_mcp_server(registry),
+                build_mcp_server(registry, website_url=f"{settings.public_url}/"),
                 security_settings=transport_security(settings),
                 max_request_body_size=settings.max_mcp_body_bytes,
             )

@@ -2,13 +2,16 @@
 
 Every error the service raises on purpose derives from `MistralMcpError` and carries a
 message a person can act on. HTTP answers are made from them in `server.http.responses`,
-MCP `isError` results in `server.tools.registry`; nowhere else.
+MCP `isError` results in `server.tools.registry`, MCP protocol errors (resources, prompts) in
+`server.transport.mcp_server`; nowhere else.
 
     MistralMcpError
     ├── ConfigError              settings that cannot be used (raised at start-up)
     ├── CryptoError              a stored key cannot be decrypted (wrong keyring, tampering)
     ├── ApiError                 a sign-up/management request we refuse (carries status + code)
     ├── ToolArgumentError        tool arguments that fail validation (names the argument)
+    ├── InvalidParams            an MCP request for something we do not serve (a stale cursor, an unknown prompt)
+    │   └── ResourceNotFound         a URI naming no resource this key can read (unknown, another key's, gone)
     └── UpstreamError            Mistral did not give us a usable answer
         ├── UpstreamUnavailable      network failure, timeout, 5xx after retries
         ├── UpstreamRateLimited      429 after retries (carries retry_after)
@@ -43,6 +46,16 @@ class ApiError(MistralMcpError):
 
 class ToolArgumentError(MistralMcpError):
     pass
+
+
+class InvalidParams(MistralMcpError):
+    pass
+
+
+class ResourceNotFound(InvalidParams):
+    def __init__(self, uri: str, message: str) -> None:
+        super().__init__(message)
+        self.uri = uri
 
 
 class UpstreamError(MistralMcpError):

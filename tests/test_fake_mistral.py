@@ -520,6 +520,45 @@ def test_fine_tuning_job_errors_and_completion(fake: FakeMistral, client: httpx.
     assert client.get("/v1/fine_tuning/jobs/not-a-uuid").status_code == 422
 
 
+def test_what_one_key_creates_is_not_found_for_another_key(
+    fake: FakeMistral, served: tuple[FakeMistral, ServerThread], client: httpx.Client
+) -> None:
+    fake.valid_keys.add("sk-test-other")
+    mine = upload(client, b'{"messages": []}\n')
+    job = client.post(
+        "/v1/batch/jobs", json={"requests": [{"body": {}}], "endpoint": CHAT, "model": "mistral-small-latest"}
+    )
+    library, conversation = fake.add_library(owner=KEY), fake.add_conversation(owner=KEY)
+    paths = [
+        f"/v1/files/{mine['id']}",
+        f"/v1/files/{mine['id']}/content",
+        f"/v1/batch/jobs/{job.json()['id']}",
+        f"/v1/libraries/{library['id']}",
+        f"/v1/conversations/{conversation['id']}",
+    ]
+    with httpx.Client(base_url=served[1].url, headers={"Authorization": "Bearer sk-test-other"}) as other:
+        assert [other.get(path).status_code for path in paths] == [404] * len(paths)
+        assert other.get("/v1/files").json()["total"] == 0
+        assert other.get("/v1/batch/jobs").json()["total"] == 0
+        seeded = fake.add_file(b"shared", filename="seeded.txt")  # stored by the test: every key sees it
+        assert other.get(f"/v1/files/{seeded['id']}").status_code == 200
+    assert [client.get(path).status_code for path in paths] == [200] * len(paths)
+
+
+def test_a_scripted_job_moves_one_status_per_read(fake: FakeMistral, client: httpx.Client) -> None:
+    created = client.post("/v1/fine_tuning/jobs", json={"model": "open-mistral-7b", "hyperparameters": {}}).json()
+    fake.advance_on_read(created["id"], "RUNNING", "SUCCESS")
+    job_url = f"/v1/fine_tuning/jobs/{created['id']}"
+    assert [client.get(job_url).json()["status"] for _ in range(3)] == ["RUNNING", "SUCCESS", "SUCCESS"]
+    assert client.get(job_url).json()["fine_tuned_model"].startswith("ft:open-mistral-7b:")
+    batch = client.post(
+        "/v1/batch/jobs", json={"requests": [{"body": {}}], "endpoint": CHAT, "model": "mistral-small-latest"}
+    )
+    fake.advance_on_read(batch.json()["id"], "RUNNING", "SUCCESS")
+    batch_url = f"/v1/batch/jobs/{batch.json()['id']}"
+    assert [client.get(batch_url).json()["status"] for _ in range(3)] == ["RUNNING", "SUCCESS", "SUCCESS"]
+
+
 # --- batch and OCR ---------------------------------------------------------------------------
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from server.tools import links
 from server.tools import schemas as s
 from server.tools.paths import BATCH_TARGETS
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
+from server.tools.waiting import WAIT_SECONDS, poll, still_waiting
 
 JOBS_PATH = "/v1/batch/jobs"
 JOB_PATH = "/v1/batch/jobs/{job_id}"  # GET reads, DELETE deletes
 DEFAULT_PAGE_SIZE = 20
 BATCH_STATUSES = ["QUEUED", "RUNNING", "SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLATION_REQUESTED", "CANCELLED"]
+FINAL_STATUSES = frozenset({"SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLED"})
 
 CREATE_INPUT = s.object_schema(
     {
@@ -67,7 +70,11 @@ LIST_INPUT = s.object_schema(
 )
 _JOB_ID: s.Schema = {**s.JOB_ID, "description": "A batch job id (UUID)."}
 GET_INPUT = s.object_schema(
-    {"job_id": _JOB_ID, "inline": {"type": "boolean", "description": "Include the results (finished jobs)."}},
+    {
+        "job_id": _JOB_ID,
+        "inline": {"type": "boolean", "description": "Include the results (finished jobs)."},
+        "wait_seconds": WAIT_SECONDS,
+    },
     required=["job_id"],
 )
 JOB_INPUT = s.object_schema({"job_id": _JOB_ID}, required=["job_id"])
@@ -127,7 +134,12 @@ async def run_list(call: ToolCall) -> ToolOutput:
     return ToolOutput("\n".join(lines), response)
 
 
-def render_job(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
+def settled(job: dict[str, Any]) -> bool:
+    return job.get("status") in FINAL_STATUSES
+
+
+async def run_get_job(call: ToolCall) -> ToolOutput:
+    job = await poll(call, settled=settled, line=job_line)
     lines = [job_line(job)]
     errors = job.get("errors") or []
     if errors:
@@ -135,7 +147,12 @@ def render_job(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
     outputs = job.get("outputs")
     if isinstance(outputs, list):
         lines.append(f"{len(outputs)} result(s) inline in structuredContent.outputs.")
-    return ToolOutput("\n".join(lines), job)
+    text = "\n".join(lines) + ("" if settled(job) else still_waiting(call, job.get("status")))
+    files = (
+        links.file_id_link(job.get("output_file"), "The batch job's results (JSONL)"),
+        links.file_id_link(job.get("error_file"), "The batch job's failed requests (JSONL)"),
+    )
+    return ToolOutput(text, job, content=tuple(link for link in files if link is not None))
 
 
 def render_cancelled(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
@@ -185,13 +202,14 @@ TOOLS = (
         title="Get a Mistral batch job",
         description=(
             "Status and counts of one batch job, with its output and error file ids; `inline: true` also "
-            "returns the results of a finished job."
+            "returns the results of a finished job. `wait_seconds` watches it until it finishes."
         ),
         input_schema=GET_INPUT,
         output_schema=JOB_OUTPUT,
         method="GET",
         path=JOB_PATH,
-        render=render_job,
+        tool_only=frozenset({"wait_seconds"}),
+        run=run_get_job,
         read_only=True,
         idempotent=True,
     ),

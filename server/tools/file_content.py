@@ -13,15 +13,18 @@ import binascii
 import codecs
 import mimetypes
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import mcp_types as types
 
 from server.errors import ToolArgumentError
+from server.tools import links
 from server.tools import schemas as s
 from server.tools.files import FILE_OUTPUT, FILE_PURPOSES, FILES_PATH, describe_file
 from server.tools.paths import FILE_CONTENT
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
+from server.upstream.client import Download
 
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 DOWNLOAD_MAX_BYTES = 100_000
@@ -161,7 +164,8 @@ async def run_upload_file(call: ToolCall) -> ToolOutput:
     text = (
         f"Uploaded {describe_file(record)}.\nUse file id {record.get('id')} with the fine-tuning, batch or OCR tools."
     )
-    return ToolOutput(text, record)
+    link = links.file_link(record, "The uploaded file")
+    return ToolOutput(text, record, content=(link,) if link is not None else ())
 
 
 def _as_text(window: bytes, complete: bool) -> str | None:
@@ -174,14 +178,28 @@ def _as_text(window: bytes, complete: bool) -> str | None:
         return None
 
 
-async def run_download_file(call: ToolCall) -> ToolOutput:
-    file_id = call.arguments["file_id"]
-    offset = call.arguments.get("offset", 0)
-    encoding = call.arguments.get("encoding", "auto")
-    limit = call.arguments.get("max_bytes", DOWNLOAD_MAX_BYTES)
-    window = await call.download(offset=offset, limit=limit)
-    text = None if encoding == "base64" else _as_text(window.content, window.complete)
-    if text == "" and window.content:
+@dataclass(frozen=True, slots=True)
+class FileWindow:
+    """One window of a file, decoded: what the download tool and the `mistral://files/…` resource show."""
+
+    offset: int
+    content: bytes
+    text: str | None  # the window as UTF-8 text; None when it is binary (or base64 was asked for)
+    returned: int  # bytes the window covers (text stops before a character cut at its end)
+    next_offset: int | None  # where the next window starts; None at the end of the file
+    total: int | None  # the file's size, when Mistral said it
+    mimetype: str
+
+
+def window_of(download: Download, *, encoding: str = "auto", limit: int = DOWNLOAD_MAX_BYTES) -> FileWindow:
+    """Decode a downloaded window: as text when it is UTF-8 (and `encoding` allows), else as bytes.
+
+    Raises:
+        ToolArgumentError: `encoding` is "text" and the window cannot be read as text.
+    """
+    offset = download.offset
+    text = None if encoding == "base64" else _as_text(download.content, download.complete)
+    if text == "" and download.content:
         # The window holds only the start of one character: as text it would return nothing and send
         # the caller back to the same offset for ever.
         if encoding == "text":
@@ -192,10 +210,21 @@ async def run_download_file(call: ToolCall) -> ToolOutput:
         text = None
     if text is None and encoding == "text":
         raise ToolArgumentError("This file is not UTF-8 text at that offset; call again with encoding 'base64'.")
-    returned = len(text.encode("utf-8")) if text is not None else len(window.content)
-    next_offset = None if window.complete and returned == len(window.content) else offset + returned
+    returned = len(text.encode("utf-8")) if text is not None else len(download.content)
+    next_offset = None if download.complete and returned == len(download.content) else offset + returned
+    mimetype = "text/plain" if text is not None else _sniff(download.content) or "application/octet-stream"
+    return FileWindow(offset, download.content, text, returned, next_offset, download.total, mimetype)
+
+
+async def run_download_file(call: ToolCall) -> ToolOutput:
+    file_id = call.arguments["file_id"]
+    offset = call.arguments.get("offset", 0)
+    limit = call.arguments.get("max_bytes", DOWNLOAD_MAX_BYTES)
+    window = window_of(
+        await call.download(offset=offset, limit=limit), encoding=call.arguments.get("encoding", "auto"), limit=limit
+    )
+    text, returned, next_offset, mimetype = window.text, window.returned, window.next_offset, window.mimetype
     total = f"{window.total:,}" if window.total is not None else "an unknown number of"
-    mimetype = "text/plain" if text is not None else _sniff(window.content) or "application/octet-stream"
     structured = {
         "file_id": file_id,
         "offset": offset,
@@ -231,7 +260,7 @@ def _text_block(text: str) -> types.ContentBlock:
 
 def _blob_block(file_id: str, mimetype: str, content: bytes) -> types.ContentBlock:
     blob = types.BlobResourceContents(
-        uri=f"mistral://files/{file_id}", mime_type=mimetype, blob=base64.b64encode(content).decode("ascii")
+        uri=links.uri(links.FILE_TEMPLATE, file_id), mime_type=mimetype, blob=base64.b64encode(content).decode("ascii")
     )
     return types.EmbeddedResource(type="resource", resource=blob)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from server.tools import links
 from server.tools import schemas as s
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
@@ -13,6 +14,8 @@ FILE_PATH = "/v1/files/{file_id}"
 FILE_PURPOSES = ["fine-tune", "batch", "ocr"]
 SAMPLE_TYPES = ["pretrain", "instruct", "batch_request", "batch_result", "batch_error"]
 FILE_SOURCES = ["upload", "repository", "mistral"]
+# A page may hold up to 1,000 files; links past these stay in structuredContent only.
+MAX_LINKS = 100
 
 LIST_INPUT = s.object_schema(
     {
@@ -86,7 +89,8 @@ def render_files(call: ToolCall, response: dict[str, Any]) -> ToolOutput:
     lines = [head, *(f"- {describe_file(f)}" for f in files)] if files else [f"No files on page {page}."]
     if isinstance(total, int) and (page + 1) * call.arguments.get("page_size", 100) < total:
         lines.append(f"More files: call again with page={page + 1}.")
-    return ToolOutput("\n".join(lines), response)
+    found = (links.file_link(f) for f in files[:MAX_LINKS])
+    return ToolOutput("\n".join(lines), response, content=tuple(link for link in found if link is not None))
 
 
 def render_file(call: ToolCall, record: dict[str, Any]) -> ToolOutput:

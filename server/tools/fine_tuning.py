@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.tools import links
 from server.tools import schemas as s
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
+from server.tools.waiting import WAIT_SECONDS, poll, still_waiting
 
 JOBS_PATH = "/v1/fine_tuning/jobs"
 # Said in every job tool's description: a model (and its user) should know these may go away.
 LEGACY = " Legacy endpoint: only Mistral's legacy API reference still documents it."
+JOB_PATH = "/v1/fine_tuning/jobs/{job_id}"
 DEFAULT_PAGE_SIZE = 20
 JOB_STATUSES = [
     "QUEUED",
@@ -26,6 +29,7 @@ JOB_STATUSES = [
     "CANCELLED",
     "CANCELLATION_REQUESTED",
 ]
+FINAL_STATUSES = frozenset({"FAILED_VALIDATION", "FAILED", "SUCCESS", "CANCELLED"})
 
 _FRACTION: s.Schema = {"type": "number", "minimum": 0, "maximum": 1}
 HYPERPARAMETERS: s.Schema = s.object_schema(
@@ -127,9 +131,9 @@ LIST_INPUT = s.object_schema(
         "wandb_name": {"type": "string", "minLength": 1},
     }
 )
-JOB_INPUT = s.object_schema(
-    {"job_id": {**s.JOB_ID, "description": "A fine-tuning job id (UUID)."}}, required=["job_id"]
-)
+_JOB_ID: s.Schema = {**s.JOB_ID, "description": "A fine-tuning job id (UUID)."}
+JOB_INPUT = s.object_schema({"job_id": _JOB_ID}, required=["job_id"])
+GET_INPUT = s.object_schema({"job_id": _JOB_ID, "wait_seconds": WAIT_SECONDS}, required=["job_id"])
 
 JOB_OUTPUT: s.Schema = {
     "type": "object",
@@ -194,6 +198,20 @@ async def run_list_jobs(call: ToolCall) -> ToolOutput:
     return ToolOutput("\n".join(lines), response)
 
 
+def settled(job: dict[str, Any]) -> bool:
+    """Finished, or waiting for someone to start it: no point watching it any longer."""
+    status = job.get("status")
+    return status in FINAL_STATUSES or (status == "VALIDATED" and job.get("auto_start") is False)
+
+
+async def run_get_job(call: ToolCall) -> ToolOutput:
+    job = await poll(call, settled=settled, line=job_line)
+    output = render_job(call, job)
+    if settled(job):
+        return output
+    return ToolOutput(output.text + still_waiting(call, job.get("status")), output.structured, content=output.content)
+
+
 def render_job(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
     lines = [job_line(job)]
     checkpoints = job.get("checkpoints") or []
@@ -203,7 +221,8 @@ def render_job(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
     events = job.get("events") or []
     if events and isinstance(events[-1], dict):
         lines.append(f"Latest event: {events[-1].get('name')} {events[-1].get('data') or ''}".rstrip())
-    return ToolOutput("\n".join(lines), job)
+    model = links.model_link(job.get("fine_tuned_model"), "The fine-tuned model this job produced")
+    return ToolOutput("\n".join(lines), job, content=(model,) if model is not None else ())
 
 
 def render_cancelled(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
@@ -252,16 +271,19 @@ TOOLS = (
         read_only=True,
         idempotent=True,
     ),
-    _job_spec(
+    ToolSpec(
         name="mistral_get_fine_tuning_job",
         title="Get a Mistral fine-tuning job",
         description=(
             "Status and details of one fine-tuning job: status, events, checkpoints with metrics, and the "
-            "fine-tuned model's id once it succeeded." + LEGACY
+            "fine-tuned model's id once it succeeded. `wait_seconds` watches it until it finishes." + LEGACY
         ),
+        input_schema=GET_INPUT,
+        output_schema=JOB_OUTPUT,
         method="GET",
-        path="/v1/fine_tuning/jobs/{job_id}",
-        render=render_job,
+        path=JOB_PATH,
+        tool_only=frozenset({"wait_seconds"}),
+        run=run_get_job,
         read_only=True,
         idempotent=True,
     ),

@@ -7,6 +7,7 @@ from typing import Any
 from server.tools import schemas as s
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
+MODELS_PATH = "/v1/models"
 MODEL_PATH = "/v1/models/{model_id}"
 
 # Friendly capability names -> the ModelCapabilities flag each one reads.
@@ -56,18 +57,20 @@ DELETE_OUTPUT: s.Schema = {
 }
 
 
-def _has(card: dict[str, Any], capability: str) -> bool:
+def has_capability(card: dict[str, Any], capability: str) -> bool:
+    """Whether a model card has one of the friendly capabilities (`CAPABILITIES` or embeddings)."""
     if capability == EMBEDDINGS:
         return "embed" in str(card.get("id", ""))
     return bool((card.get("capabilities") or {}).get(CAPABILITIES[capability]))
 
 
+def capabilities_of(card: dict[str, Any]) -> list[str]:
+    """The friendly names of what a model card can do."""
+    return [name for name in (*CAPABILITIES, EMBEDDINGS) if has_capability(card, name)]
+
+
 def _line(card: dict[str, Any]) -> str:
-    flags = card.get("capabilities") or {}
-    can = [name for name, flag in CAPABILITIES.items() if flags.get(flag)]
-    if "embed" in str(card.get("id", "")):
-        can.append(EMBEDDINGS)
-    parts = [", ".join(can) or "no listed capabilities"]
+    parts = [", ".join(capabilities_of(card)) or "no listed capabilities"]
     if card.get("max_context_length"):
         parts.append(f"context {card['max_context_length']:,}")
     if card.get("type") == "fine-tuned":
@@ -81,7 +84,7 @@ def render_models(call: ToolCall, response: dict[str, Any]) -> ToolOutput:
     cards = [c for c in response.get("data") or [] if isinstance(c, dict)]
     total = len(cards)
     if "capability" in call.arguments:
-        cards = [c for c in cards if _has(c, call.arguments["capability"])]
+        cards = [c for c in cards if has_capability(c, call.arguments["capability"])]
     if "search" in call.arguments:
         cards = [c for c in cards if call.arguments["search"].lower() in str(c.get("id", "")).lower()]
     if call.arguments.get("fine_tuned_only"):
@@ -119,7 +122,7 @@ TOOLS = (
         input_schema=LIST_INPUT,
         output_schema=LIST_OUTPUT,
         method="GET",
-        path="/v1/models",
+        path=MODELS_PATH,
         # Mistral lists every model at once: the filters apply to its list here.
         tool_only=frozenset({"capability", "search", "fine_tuned_only"}),
         render=render_models,

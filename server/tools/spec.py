@@ -20,6 +20,7 @@ from typing import Any
 
 import mcp_types as types
 
+from server.tools.icons import ICONS
 from server.tools.progress import ProgressFn
 from server.upstream.client import Download, FileField, FormPart, MistralClient
 
@@ -36,7 +37,8 @@ class ToolOutput:
     text: str
     structured: dict[str, Any] | None = None
     usage: Mapping[str, Any] | None = None
-    content: tuple[types.ContentBlock, ...] = ()  # extra blocks after the text (embedded files)
+    # More MCP content blocks after the text: an embedded file, `resource_link`s to what a client can read later.
+    content: tuple[types.ContentBlock, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,8 +216,9 @@ class ToolSpec:
             description=f"{self.description} {where}: {self.endpoint}.",
             input_schema=self.input_schema,
             output_schema=self.output_schema,
+            icons=list(ICONS),
+            # The title is the tool's own (MCP 2025-11-25); `annotations.title` would only repeat it.
             annotations=types.ToolAnnotations(
-                title=self.title,
                 read_only_hint=self.read_only,
                 destructive_hint=self.destructive,
                 idempotent_hint=self.idempotent,

@@ -1,4 +1,5 @@
-"""The SDK `Server` with our tool registry behind `tools/list` and `tools/call`."""
+"""The SDK `Server`: our tool registry behind `tools/list` and `tools/call`, and the resources,
+prompts and completions of `offers.py`."""
 
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import Server
 
 from server import __version__
-from server.callers import caller_of
 from server.connections import AuthenticatedConnection
+from server.prompts import Prompts
+from server.resources import build_resources
 from server.services import Services
+from server.tools.icons import ICONS
 from server.tools.registry import ProgressFn, ToolRegistry, error_result
+from server.transport.context import request_id, request_parts
+from server.transport.offers import Offers
+
+__all__ = ["INSTRUCTIONS", "build_mcp_server"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,23 +30,11 @@ INSTRUCTIONS = (
     "calling, embeddings, Codestral code completion, moderation and classification, agents, models, "
     "files, fine-tuning jobs, batch jobs and OCR. Use mistral_list_models to find a model id and "
     "mistral_list_agents for an agent id. Upload data with mistral_upload_file before fine-tuning, batch "
-    "or OCR of a file; run fine-tuning with dry_run first to see the cost. Delete and cancel tools cannot "
-    "be undone. Each result has readable text and the full Mistral response in structuredContent; lists "
-    "come a page at a time and the text says how to get the next page or file window."
+    "or OCR of a file; run fine-tuning with dry_run first to see the cost, and watch a job with "
+    "wait_seconds. Delete and cancel tools cannot be undone. Each result has readable text and the full "
+    "Mistral response in structuredContent; lists come a page at a time and the text says how to get the "
+    "next page or file window."
 )
-
-
-def _request_parts(ctx: ServerRequestContext[Any, Any]) -> tuple[Services, AuthenticatedConnection] | None:
-    """The app's services and the authenticated connection behind this request (see server/callers.py)."""
-    request = ctx.request
-    caller = caller_of(request) if request is not None else None
-    return (request.state.services, caller.connection) if request is not None and caller is not None else None
-
-
-def _request_id(ctx: ServerRequestContext[Any, Any]) -> str | None:
-    # Set by the access-log middleware, which also logs it: the two lines can be joined.
-    request_id = getattr(ctx.request.state, "request_id", None) if ctx.request is not None else None
-    return request_id if isinstance(request_id, str) else None
 
 
 def _progress_fn(ctx: ServerRequestContext[Any, Any]) -> ProgressFn | None:
@@ -52,7 +47,7 @@ def _progress_fn(ctx: ServerRequestContext[Any, Any]) -> ProgressFn | None:
     return report
 
 
-def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
+def build_mcp_server(registry: ToolRegistry, *, website_url: str | None = None) -> Server[Any]:
     async def list_tools(
         _ctx: ServerRequestContext[Any, Any], _params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
@@ -61,14 +56,14 @@ def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        parts = _request_parts(ctx)
+        parts = request_parts(ctx)
         if parts is None:  # the endpoint lets no unauthenticated request through: a wiring bug
             logger.error("tools/call reached the SDK without an authenticated caller")
             return error_result("This request is not authenticated; use your personal MCP URL.")
         services, connection = parts
         # Only registry names become log fields and metric labels, never what the client typed.
         tool = params.name if params.name in registry else "unknown"
-        fields = {"tool": tool, "connection_id": connection.id, "request_id": _request_id(ctx)}
+        fields = {"tool": tool, "connection_id": connection.id, "request_id": request_id(ctx)}
         async with services.limits.calls.admit(connection.id) as refusal:
             if refusal is not None:
                 services.metrics.tool_calls.labels(tool, "rate_limited").inc()
@@ -112,13 +107,23 @@ def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
                 services.usage.record(connection.id, params.name, error=failed, usage=usage)
             logger.info("tool call", extra={**fields, "outcome": outcome, "duration_ms": round(elapsed * 1000, 1)})
 
+    # Capabilities follow from the handlers given, in both eras (initialize and server/discover).
+    offers = Offers(build_resources(), Prompts())
     server: Server[Any] = Server(
         "mistral-mcp",
         version=__version__,
         title="Mistral AI",
         instructions=INSTRUCTIONS,
+        website_url=website_url,
+        icons=list(ICONS),
         on_list_tools=list_tools,
         on_call_tool=call_tool,
         get_tool_input_schema=registry.input_schema,
+        on_list_resources=offers.list_resources,
+        on_list_resource_templates=offers.list_resource_templates,
+        on_read_resource=offers.read_resource,
+        on_list_prompts=offers.list_prompts,
+        on_get_prompt=offers.get_prompt,
+        on_completion=offers.complete,
     )
     return server

@@ -7,8 +7,10 @@
 
 Request shapes and validation follow the public OpenAPI documents (current and
 legacy); see ``schemas.py``. Fault injection: ``fail_next``, ``stall_next``,
-``hold_next``/``release_held``, ``cut_stream_after``. Test helpers: ``add_file``, ``add_agent``, ``set_job_status``,
-``complete_job``, ``set_batch_status``; for libraries, ``routes_libraries.add_library`` and ``finish_processing``.
+``hold_next``/``release_held``, ``cut_stream_after``. Test helpers: ``add_file``, ``add_agent``, ``add_library``,
+``add_conversation``, ``set_job_status``, ``complete_job``, ``set_batch_status``, ``advance_on_read`` (a job
+moves one status per GET); for library documents, ``routes_libraries.finish_processing``. What a key creates
+is visible to that key only (``own``, ``visible``): another key gets 404, as from Mistral.
 """
 
 from .app import create_app

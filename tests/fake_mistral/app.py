@@ -32,6 +32,7 @@ from . import (
     routes_batch,
     routes_classifiers,
     routes_completions,
+    routes_conversations,
     routes_files,
     routes_fine_tuning,
     routes_libraries,
@@ -246,6 +247,7 @@ def create_app(state: FakeMistral) -> Starlette:
         *routes_ocr.routes,
         *routes_libraries.routes,
         *routes_audio.routes,
+        *routes_conversations.routes,
     ]
     app = Starlette(
         routes=routes,

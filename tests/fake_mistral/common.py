@@ -40,6 +40,15 @@ def record_of(request: Request) -> RecordedRequest:
     return record
 
 
+def visible(request: Request, resource_id: str) -> bool:
+    """Whether the key of this request may see ``resource_id`` (see ``FakeMistral.own``)."""
+    return get_state(request).visible(resource_id, record_of(request).api_key)
+
+
+def own(request: Request, resource_id: str) -> None:
+    get_state(request).own(resource_id, record_of(request).api_key)
+
+
 async def read_body(request: Request, schema: Model) -> dict[str, Any] | Response:
     """The validated JSON body, or the 422 response the real API would send."""
     data, errors = validate_json_body(await request.body(), schema)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .common import get_state, paginate, query_reader, route
+from .common import get_state, paginate, query_reader, route, visible
 from .errors import not_found, validation_error
 from .validation import Bool, Enum, Int, Str
 
@@ -26,7 +26,7 @@ async def list_agents(request: Request) -> Response:
         return validation_error(query.errors)
     state = get_state(request)
     with state.lock:
-        agents = [dict(agent) for agent in state.agents.values()]
+        agents = [dict(agent) for agent in state.agents.values() if visible(request, agent["id"])]
     if name is not None:
         agents = [a for a in agents if a["name"] == name]
     if search is not None:
@@ -49,7 +49,7 @@ async def get_agent(request: Request) -> Response:
     agent_id: str = request.path_params["agent_id"]
     with state.lock:
         agent = state.agents.get(agent_id)
-    if agent is None or (version is not None and version not in agent["versions"]):
+    if agent is None or not visible(request, agent_id) or (version is not None and version not in agent["versions"]):
         return not_found("Agent", agent_id)
     return JSONResponse(agent)
 

@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .common import get_state, paginate, path_uuid, query_reader, read_body, resolve_model, route
+from .common import get_state, own, paginate, path_uuid, query_reader, read_body, resolve_model, route, visible
 from .errors import invalid_model, mistral_error, not_found, validation_error
 from .records import batch_input_requests, public_view
 from .schemas import BATCH_JOB_IN, BATCH_STATUSES
@@ -40,7 +40,7 @@ async def create_batch_job(request: Request) -> Response:
         requests: list[dict[str, Any]] = list(data.get("requests") or [])
         for file_id in data.get("input_files") or []:
             stored = state.files.get(file_id)
-            if stored is None:
+            if stored is None or not visible(request, file_id):
                 return not_found("File", file_id)
             requests.extend(batch_input_requests(stored["content"]))
         job = {
@@ -67,6 +67,7 @@ async def create_batch_job(request: Request) -> Response:
             "_requests": requests,
         }
         state.batch_jobs[job["id"]] = job
+        own(request, job["id"])
         return JSONResponse(public_view(job))
 
 
@@ -94,7 +95,7 @@ async def list_batch_jobs(request: Request) -> Response:
             )
     state = get_state(request)
     with state.lock:
-        jobs = [public_view(job) for job in state.batch_jobs.values()]
+        jobs = [public_view(job) for job in state.batch_jobs.values() if visible(request, job["id"])]
     jobs.sort(key=lambda j: j["created_at"], reverse=order_by == "-created")
     if model is not None:
         jobs = [j for j in jobs if j["model"] == model]
@@ -121,8 +122,11 @@ async def get_batch_job(request: Request) -> Response:
     state = get_state(request)
     with state.lock:
         job = state.batch_jobs.get(job_id)
-        if job is None:
+        if job is None or not visible(request, job_id):
             return not_found("Batch job", job_id)
+        scripted = state.next_scripted_status(job_id)
+        if scripted is not None:
+            state.set_batch_status(job_id, scripted)
         view = public_view(job)
         if inline and job.get("_outputs") is not None:
             view["outputs"] = job["_outputs"]
@@ -136,7 +140,7 @@ async def cancel_batch_job(request: Request) -> Response:
     state = get_state(request)
     with state.lock:
         job = state.batch_jobs.get(job_id)
-        if job is None:
+        if job is None or not visible(request, job_id):
             return not_found("Batch job", job_id)
         if job["status"] in TERMINAL_BATCH_STATUSES:
             return mistral_error(400, f"Batch job {job_id} is already {job['status']}")
@@ -153,8 +157,9 @@ async def delete_batch_job(request: Request) -> Response:
         return job_id
     state = get_state(request)
     with state.lock:
-        if state.batch_jobs.pop(job_id, None) is None:
+        if job_id not in state.batch_jobs or not visible(request, job_id):
             return not_found("Batch job", job_id)
+        state.batch_jobs.pop(job_id)
     return JSONResponse({"id": job_id, "object": "batch", "deleted": True})
 
 

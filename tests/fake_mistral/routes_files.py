@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .common import get_state, paginate, path_uuid, query_reader, record_of, route
+from .common import get_state, own, paginate, path_uuid, query_reader, record_of, route, visible
 from .errors import not_found, validation_error
 from .records import file_view, new_file_record
 from .schemas import FILE_PURPOSES, FILE_SOURCES, FILE_VISIBILITIES, SAMPLE_TYPES
@@ -66,6 +66,7 @@ async def upload_file(request: Request) -> Response:
     state = get_state(request)
     with state.lock:
         state.files[stored["id"]] = stored
+    own(request, stored["id"])
     return JSONResponse(file_view(stored))
 
 
@@ -85,7 +86,7 @@ async def list_files(request: Request) -> Response:
     state = get_state(request)
     with state.lock:
         records = sorted(state.files.values(), key=lambda r: r["created_at"], reverse=True)
-        views = [file_view(r) for r in records]
+        views = [file_view(r) for r in records if visible(request, r["id"])]
     if sample_types:
         views = [v for v in views if v["sample_type"] in sample_types]
     if sources:
@@ -108,7 +109,7 @@ async def _stored_file(request: Request) -> dict[str, Any] | Response:
     state = get_state(request)
     with state.lock:
         stored = state.files.get(file_id)
-    return stored if stored is not None else not_found("File", file_id)
+    return stored if stored is not None and visible(request, file_id) else not_found("File", file_id)
 
 
 async def retrieve_file(request: Request) -> Response:

@@ -18,7 +18,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .common import get_state, paginate, path_uuid, query_reader, read_body, resolve_model, route
+from .common import get_state, own, paginate, path_uuid, query_reader, read_body, resolve_model, route, visible
 from .errors import invalid_model, mistral_error, not_found, validation_error
 from .schemas import JOB_IN, JOB_STATUSES
 from .state import TERMINAL_JOB_STATUSES, FakeMistral, now
@@ -70,10 +70,10 @@ def _metadata(data_tokens: int, hyperparameters: dict[str, Any]) -> dict[str, An
     }
 
 
-def _missing_files(state: FakeMistral, file_ids: list[str]) -> str | None:
+def _missing_files(request: Request, state: FakeMistral, file_ids: list[str]) -> str | None:
     with state.lock:
         for file_id in file_ids:
-            if file_id not in state.files:
+            if file_id not in state.files or not visible(request, file_id):
                 return file_id
     return None
 
@@ -152,7 +152,7 @@ async def create_job(request: Request) -> Response:
     if model is None or model.base is None or not model.can("fine_tuning"):
         return invalid_model(data["model"])
     file_ids = [f["file_id"] for f in data.get("training_files", [])] + list(data.get("validation_files") or [])
-    if (missing := _missing_files(state, file_ids)) is not None:
+    if (missing := _missing_files(request, state, file_ids)) is not None:
         return not_found("File", missing)
     with state.lock:
         data_tokens = sum(state.files[f]["bytes"] for f in file_ids) // 4
@@ -160,6 +160,7 @@ async def create_job(request: Request) -> Response:
     if dry_run:
         return JSONResponse({"object": "job.metadata", **metadata, "deprecated": True, "details": ""})
     job = _new_job(data, job_type, metadata)
+    own(request, job["id"])
     with state.lock:
         state.fine_tuning_jobs[job["id"]] = job
         response = JSONResponse(job_out(job))  # rendered now: the client sees QUEUED
@@ -186,7 +187,10 @@ async def list_jobs(request: Request) -> Response:
         return validation_error(query.errors)
     state = get_state(request)
     with state.lock:
-        jobs = sorted((job_out(j) for j in state.fine_tuning_jobs.values()), key=lambda j: -j["created_at"])
+        jobs = sorted(
+            (job_out(j) for j in state.fine_tuning_jobs.values() if visible(request, j["id"])),
+            key=lambda j: -j["created_at"],
+        )
     if model is not None:
         jobs = [j for j in jobs if j["model"] == model]
     if created_after is not None:
@@ -216,7 +220,14 @@ async def get_job(request: Request) -> Response:
     state = get_state(request)
     with state.lock:
         job = state.fine_tuning_jobs.get(job_id)
-        return JSONResponse(job) if job is not None else not_found("Job", job_id)
+        if job is None or not visible(request, job_id):
+            return not_found("Job", job_id)
+        scripted = state.next_scripted_status(job_id)
+        if scripted == "SUCCESS":
+            state.complete_job(job_id)
+        elif scripted is not None:
+            state.set_job_status(job_id, scripted)
+        return JSONResponse(job)
 
 
 async def _transition(request: Request, *, allowed: frozenset[str], answer: str, final: str) -> Response:
@@ -227,7 +238,7 @@ async def _transition(request: Request, *, allowed: frozenset[str], answer: str,
     state = get_state(request)
     with state.lock:
         job = state.fine_tuning_jobs.get(job_id)
-        if job is None:
+        if job is None or not visible(request, job_id):
             return not_found("Job", job_id)
         if job["status"] not in allowed:
             return mistral_error(400, f"Job {job_id} cannot go from {job['status']} to {answer}")

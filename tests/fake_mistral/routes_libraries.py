@@ -19,7 +19,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .common import get_state, path_uuid, query_reader, read_body, record_of, route
+from .common import get_state, own, path_uuid, query_reader, read_body, record_of, route, visible
 from .errors import mistral_error, not_found, validation_error
 from .records import public_view
 from .routes_files import file_part
@@ -36,7 +36,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _library_view(library: dict[str, Any]) -> dict[str, Any]:
+def library_view(library: dict[str, Any]) -> dict[str, Any]:
     # Library: the counts follow the documents it holds.
     documents = library["_documents"].values()
     view = public_view(library)
@@ -146,7 +146,9 @@ def _library(request: Request) -> dict[str, Any] | Response:
         return library_id
     with get_state(request).lock:
         library = get_state(request).libraries.get(library_id)
-    return library if library is not None else not_found("Library", library_id)
+    if library is None or not visible(request, library_id):
+        return not_found("Library", library_id)
+    return library
 
 
 def _document(request: Request) -> tuple[dict[str, Any], dict[str, Any]] | Response:
@@ -190,8 +192,12 @@ async def list_libraries(request: Request) -> Response:
         start = token_start
     state = get_state(request)
     with state.lock:
-        libraries = reversed(state.libraries.values())
-        views = [_library_view(item) for item in libraries if not search or search.lower() in item["name"].lower()]
+        libraries = list(reversed(state.libraries.values()))
+    views = [
+        library_view(item)
+        for item in libraries
+        if visible(request, item["id"]) and (not search or search.lower() in item["name"].lower())
+    ]
     data = views[start : start + page_size]
     body: dict[str, Any] = {"data": data, "next_page_token": None}
     if page is None and start + page_size < len(views):
@@ -220,12 +226,13 @@ async def create_library(request: Request) -> Response:
         owner_type=data.get("owner_type") or "Workspace",
         chunk_size=data.get("chunk_size"),
     )
-    return JSONResponse(_library_view(library), 201)
+    own(request, library["id"])
+    return JSONResponse(library_view(library), 201)
 
 
 async def get_library(request: Request) -> Response:
     library = _library(request)
-    return library if isinstance(library, Response) else JSONResponse(_library_view(library))
+    return library if isinstance(library, Response) else JSONResponse(library_view(library))
 
 
 async def update_library(request: Request) -> Response:
@@ -238,7 +245,7 @@ async def update_library(request: Request) -> Response:
         return data
     with get_state(request).lock:
         library.update({key: data[key] for key in ("name", "description") if key in data}, updated_at=_now())
-        return JSONResponse(_library_view(library))
+        return JSONResponse(library_view(library))
 
 
 async def delete_library(request: Request) -> Response:
@@ -249,7 +256,7 @@ async def delete_library(request: Request) -> Response:
     state = get_state(request)
     with state.lock:
         state.libraries.pop(library["id"], None)
-    return JSONResponse(_library_view(library))
+    return JSONResponse(library_view(library))
 
 
 async def list_documents(request: Request) -> Response:

@@ -135,6 +135,10 @@ class FakeMistral:
         self.agent_aliases: dict[str, dict[str, dict[str, Any]]] = {}  # agent id -> alias -> AgentAliasResponse
         self.libraries: dict[str, dict[str, Any]] = {}  # each with its documents and shares (routes_libraries)
         self.transcript: list[Segment] = []  # what every recording says (routes_audio)
+        self.conversations: dict[str, dict[str, Any]] = {}
+        # Like Mistral, what one key creates is not there for another: id -> the key that made it.
+        self.owners: dict[str, str] = {}
+        self._status_scripts: dict[str, list[str]] = {}
         self._faults: list[Fault] = []
         self._stalls: list[_OneShot] = []
         self._stream_cuts: list[_OneShot] = []
@@ -174,6 +178,9 @@ class FakeMistral:
             self.agent_aliases = {}
             self.libraries = {}
             self.transcript = list(DEFAULT_TRANSCRIPT)
+            self.conversations = {}
+            self.owners = {}
+            self._status_scripts = {}
             self._faults = []
             self._stalls = []
             self._stream_cuts = []
@@ -281,6 +288,33 @@ class FakeMistral:
                     return item.value
         return None
 
+    # --- ownership -------------------------------------------------------------------
+
+    def own(self, resource_id: str, api_key: str | None) -> None:
+        """Record that ``api_key`` created ``resource_id``: other keys get 404 for it, as from Mistral."""
+        if api_key is not None:
+            with self.lock:
+                self.owners[resource_id] = api_key
+
+    def visible(self, resource_id: str, api_key: str | None) -> bool:
+        """Whether ``api_key`` may see ``resource_id``; what tests seed directly belongs to every key."""
+        with self.lock:
+            owner = self.owners.get(resource_id)
+        return owner is None or owner == api_key
+
+    # --- scripted job progress ------------------------------------------------------
+
+    def advance_on_read(self, job_id: str, *statuses: str) -> None:
+        """Each later GET of the fine-tuning or batch job ``job_id`` first moves it to the next of ``statuses``
+        (a fine-tuning job's ``SUCCESS`` finishes it with ``complete_job``)."""
+        with self.lock:
+            self._status_scripts[job_id] = list(statuses)
+
+    def next_scripted_status(self, job_id: str) -> str | None:
+        with self.lock:
+            script = self._status_scripts.get(job_id)
+            return script.pop(0) if script else None
+
     # --- helpers for tests and routes ------------------------------------------------
 
     def add_file(
@@ -302,6 +336,34 @@ class FakeMistral:
         with self.lock:
             self.agents[agent_id] = agent
         return agent
+
+    def add_library(self, name: str = "Handbook", *, owner: str | None = None) -> dict[str, Any]:
+        """Store a library as if created (see ``routes_libraries.add_library``) and return it as Mistral shows it;
+        ``owner`` hides it from other keys."""
+        from .routes_libraries import add_library, library_view  # the routes module imports this one
+
+        library = add_library(self, name)
+        self.own(library["id"], owner)
+        return library_view(library)
+
+    def add_conversation(self, *, agent_id: str = SEEDED_AGENT_ID, owner: str | None = None) -> dict[str, Any]:
+        """Store a conversation with an agent (AgentConversation); ``owner`` hides it from other keys."""
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        conversation = {
+            "object": "conversation",
+            "id": "conv_" + uuid.uuid4().hex,
+            "name": None,
+            "description": None,
+            "metadata": None,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "agent_id": agent_id,
+            "agent_version": 0,
+        }
+        with self.lock:
+            self.conversations[conversation["id"]] = conversation
+        self.own(conversation["id"], owner)
+        return conversation
 
     def set_job_status(self, job_id: str, status: str) -> dict[str, Any]:
         """Move a fine-tuning job to ``status`` and log a ``status-updated`` event."""
@@ -359,4 +421,6 @@ class FakeMistral:
         output = new_file_record(content, filename=f"{job['id']}.jsonl", purpose="batch")
         output.update(sample_type="batch_result", source="mistral")
         self.files[output["id"]] = output
+        if job["id"] in self.owners:
+            self.owners[output["id"]] = self.owners[job["id"]]
         job["output_file"] = output["id"]

@@ -23,7 +23,19 @@ from tests.fuzz.conftest import (
     tool_results,
 )
 
-METHODS = ["initialize", "ping", "tools/list", "tools/call", "notifications/initialized", "resources/list"]
+METHODS = [
+    "initialize",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "notifications/initialized",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+]
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +164,56 @@ def test_any_token_in_the_url_is_refused_cleanly(
     assert_clean_answer(response)
     # 307: a token of slashes makes a path with an empty segment, which Starlette redirects to "/mcp/".
     assert response.status_code in {307, 401, 404, 405}, response.text
+
+
+_URI_STARTS = [
+    "mistral://models",
+    "mistral://models/",
+    "mistral://files/",
+    "mistral://fine-tuning/jobs/",
+    "mistral://batch/jobs/",
+    "mistral://agents/",
+    "mistral://libraries/",
+    "mistral://conversations/",
+    "ui://mistral-mcp/",
+    "",
+]
+
+
+@pytest.mark.usefixtures("quiet_log")
+@FUZZ
+@given(start=st.sampled_from(_URI_STARTS), rest=st.text(max_size=60))
+def test_any_resource_uri_is_read_or_refused_as_invalid_params(
+    http: httpx.Client, connection: dict[str, Any], fake_mistral: FakeMistral, start: str, rest: str
+) -> None:
+    body = {"jsonrpc": "2.0", "id": 5, "method": "resources/read", "params": {"uri": start + rest}}
+    messages = assert_clean_answer(http.post(connection["mcp_url"], json=body, headers=MCP_HEADERS))
+    for message in messages:
+        assert "result" in message or message["error"]["code"] == -32602, message
+
+
+@pytest.mark.usefixtures("quiet_log")
+@FUZZ
+@given(
+    name=st.sampled_from(["fine_tune_from_data", "compare_models", "build_agent_from_documents", "nope"]),
+    argument=st.sampled_from(["model", "models", "training_file", "base_agent", "prompt", "x"]),
+    value=st.text(max_size=40),
+    arguments=st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=4),
+)
+def test_any_prompt_request_and_completion_gets_a_clean_answer(
+    http: httpx.Client,
+    connection: dict[str, Any],
+    fake_mistral: FakeMistral,
+    name: str,
+    argument: str,
+    value: str,
+    arguments: dict[str, str],
+) -> None:
+    get = {"jsonrpc": "2.0", "id": 6, "method": "prompts/get", "params": {"name": name, "arguments": arguments}}
+    for message in assert_clean_answer(http.post(connection["mcp_url"], json=get, headers=MCP_HEADERS)):
+        assert "result" in message or message["error"]["code"] == -32602, message
+    ref = {"type": "ref/prompt", "name": name}
+    ask = {"ref": ref, "argument": {"name": argument, "value": value}}
+    body = {"jsonrpc": "2.0", "id": 7, "method": "completion/complete", "params": ask}
+    [answer] = assert_clean_answer(http.post(connection["mcp_url"], json=body, headers=MCP_HEADERS))
+    assert isinstance(answer["result"]["completion"]["values"], list)

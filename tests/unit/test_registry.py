@@ -121,7 +121,9 @@ def test_the_listing_names_every_tool_once_with_its_schema_title_and_hints(regis
         assert tool.name in registry
         assert tool.title and tool.description
         assert tool.input_schema == registry.input_schema(tool.name)
-        assert tool.annotations is not None and tool.annotations.title == tool.title
+        # The title is the tool's own; annotations do not repeat it (MCP 2025-11-25).
+        assert tool.annotations is not None and tool.annotations.title is None
+        assert tool.icons and all(icon.src.startswith("data:image/svg+xml,") for icon in tool.icons)
 
 
 def test_the_listing_marks_reads_and_deletions(registry: ToolRegistry) -> None:

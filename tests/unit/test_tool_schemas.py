@@ -91,12 +91,15 @@ TOOLS: dict[str, Mapping] = {
     "mistral_delete_file": ops("DELETE /v1/files/{file_id}"),
     "mistral_create_fine_tuning_job": ops("POST /v1/fine_tuning/jobs", document=LEGACY),
     "mistral_list_fine_tuning_jobs": ops("GET /v1/fine_tuning/jobs", document=LEGACY),
-    "mistral_get_fine_tuning_job": ops("GET /v1/fine_tuning/jobs/{job_id}", document=LEGACY),
+    # `wait_seconds`: the tool asks again every few seconds until the job settles.
+    "mistral_get_fine_tuning_job": ops(
+        "GET /v1/fine_tuning/jobs/{job_id}", document=LEGACY, tool_only=frozenset({"wait_seconds"})
+    ),
     "mistral_cancel_fine_tuning_job": ops("POST /v1/fine_tuning/jobs/{job_id}/cancel", document=LEGACY),
     "mistral_start_fine_tuning_job": ops("POST /v1/fine_tuning/jobs/{job_id}/start", document=LEGACY),
     "mistral_create_batch_job": ops("POST /v1/batch/jobs"),
     "mistral_list_batch_jobs": ops("GET /v1/batch/jobs"),
-    "mistral_get_batch_job": ops("GET /v1/batch/jobs/{job_id}"),
+    "mistral_get_batch_job": ops("GET /v1/batch/jobs/{job_id}", tool_only=frozenset({"wait_seconds"})),
     "mistral_cancel_batch_job": ops("POST /v1/batch/jobs/{job_id}/cancel"),
     "mistral_delete_batch_job": ops("DELETE /v1/batch/jobs/{job_id}"),
     "mistral_update_model": ops("PATCH /v1/fine_tuning/models/{model_id}"),

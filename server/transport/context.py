@@ -1,0 +1,35 @@
+"""What an MCP handler knows of its request: the services, the authenticated connection, the caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.context import ServerRequestContext
+
+from server.callers import caller_of
+from server.connections import AuthenticatedConnection
+from server.services import Services
+from server.tools.families import Caller
+
+
+def request_parts(ctx: ServerRequestContext[Any, Any]) -> tuple[Services, AuthenticatedConnection] | None:
+    """The app's services and the connection the authentication seam (server/callers.py) let in; None
+    only if a request reached the SDK without passing it (a wiring bug)."""
+    request = ctx.request
+    caller = caller_of(request) if request is not None else None
+    return (request.state.services, caller.connection) if request is not None and caller is not None else None
+
+
+def request_id(ctx: ServerRequestContext[Any, Any]) -> str | None:
+    # Set by the access-log middleware, which also logs it: the two lines can be joined.
+    found = getattr(ctx.request.state, "request_id", None) if ctx.request is not None else None
+    return found if isinstance(found, str) else None
+
+
+def family_caller(services: Services, connection: AuthenticatedConnection) -> Caller:
+    """The caller as resources, prompts and completions see it.
+
+    The one place a connection's profile and policy (issue 16) say which tool families it may use:
+    pass them as `allows`. Until then every family is allowed.
+    """
+    return Caller(services.upstream, connection.api_key)
