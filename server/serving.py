@@ -20,6 +20,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     limits = HttpLimits(
         header_timeout=settings.header_timeout,
         body_timeout=settings.body_timeout,
+        send_timeout=settings.send_timeout,
         max_header_bytes=settings.max_header_bytes,
         max_connections=settings.max_connections,
     )

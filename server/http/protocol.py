@@ -12,6 +12,12 @@ included. Here:
 - they may not exceed `max_header_bytes` (checked after each read, so the parser never holds
   more than the cap plus one read): `431` and close;
 - a body must arrive within `body_timeout` of its headers: `408` and close;
+- an answer must be taken: when the client leaves bytes unread for `send_timeout` (the kernel's
+  send buffer full, so the transport holds the rest), the connection is dropped. Otherwise a
+  client that pipelines requests and never reads holds its connection, the request's task and the
+  answers for ever: uvicorn waits for the buffer to drain without a deadline, and a close waits to
+  flush it. The transport reports every such stall (its high-water mark is 0: anything it holds
+  pauses the writer), which also keeps at most one write per connection in memory;
 - at most `max_connections` are open. Past it, the connection idle longest (waiting for
   headers, then waiting for a body) is closed to make room: a flood of slow clients pushes out
   slow clients, not the ones whose requests are being served. Only when every connection is
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from asyncio import TimerHandle
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -33,6 +40,8 @@ from typing import ClassVar
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class HttpLimits:
@@ -40,6 +49,7 @@ class HttpLimits:
     body_timeout: float
     max_header_bytes: int
     max_connections: int
+    send_timeout: float
 
 
 def _answer(status: int, code: str, message: str) -> bytes:
@@ -82,6 +92,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     _header_timer: TimerHandle | None = None
     _body_timer: TimerHandle | None = None
+    _send_timer: TimerHandle | None = None
     _body_cycle: RequestResponseCycle | None = None  # the running request whose body is still due
     _counted = False
     _refused = False
@@ -91,6 +102,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn's
         super().connection_made(transport)
+        transport.set_write_buffer_limits(high=0)  # every stall is reported: see pause_writing
         if self.table.count >= self.limits.max_connections:
             idlest = self.table.idlest()
             if idlest is None:
@@ -135,6 +147,15 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
                 return
         if self._body_cycle is not None and self._body_timer is None and not self.transport.is_closing():
             self._await_body()
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._send_timer is None:
+            self._send_timer = self.loop.call_later(self.limits.send_timeout, self._send_late)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._send_taken()
 
     def handle_websocket_upgrade(self) -> None:
         self._forget()  # the connection belongs to the WebSocket protocol from here on
@@ -214,6 +235,16 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             cycle.message_event.set()
         self.transport.close()
 
+    def _send_taken(self) -> None:
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
+
+    def _send_late(self) -> None:
+        self._send_timer = None
+        logger.info("connection dropped: the client left its answer unread for %gs", self.limits.send_timeout)
+        self.transport.abort()  # close() would wait for the unread bytes to be taken
+
     # Closing
 
     def _refuse(self, answer: bytes) -> None:
@@ -232,6 +263,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def _forget(self) -> None:
         self._headers_arrived()
         self._body_arrived()
+        self._send_taken()
         if self._counted:
             self._counted = False
             self.table.count -= 1

@@ -42,7 +42,9 @@ def is_access_token(token: str) -> bool:
 
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
+    """The stored form of a token. Any text hashes (to what no token of ours does, unless it is one):
+    callers hash what clients send, and header values, query strings and forms can hold any character."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def hashes_match(stored_hash: str, token: str) -> bool:

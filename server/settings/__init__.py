@@ -250,6 +250,14 @@ class Settings:
         "Seconds an idle connection is kept open for the client's next request.",
         shown="5",
     )
+    send_timeout: float = setting(
+        "MISTRAL_MCP_SEND_TIMEOUT",
+        30.0,
+        v.seconds(0.01),
+        "Seconds a client may leave the server's answer unread (the connection's send buffer full); then the "
+        "connection is dropped.",
+        shown="30",
+    )
     max_header_bytes: int = setting(
         "MISTRAL_MCP_MAX_HEADER_BYTES",
         32 * 1024,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -26,6 +27,9 @@ from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 from server.upstream.client import MistralClient
 
 logger = logging.getLogger(__name__)
+
+# A valid pair is one code point once JSON is read; only an unpaired half is left in this range.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 __all__ = ["ProgressFn", "ToolCall", "ToolOutput", "ToolRegistry", "ToolSpec", "error_result"]
 
@@ -63,24 +67,37 @@ def _describe(error: ValidationError) -> str:
     return f"Invalid argument '{path or 'arguments'}': {shown}."
 
 
-def _refuse_non_finite(value: Any, path: tuple[str | int, ...]) -> None:
-    """Raise for NaN or ±Infinity anywhere in `value`.
+def _refuse_unsendable(value: Any, path: tuple[str | int, ...]) -> None:
+    """Raise for what no JSON request to Mistral can carry, anywhere in `value`: NaN or ±Infinity,
+    and text (values and keys) holding an unpaired UTF-16 surrogate.
 
-    Python's JSON reader accepts these non-standard literals, JSON Schema's bounds let NaN through
-    (every comparison with it is false), and no JSON writer can send either on to Mistral.
+    Python's JSON reader accepts the non-standard literals and `\\ud800`-style escapes alone, JSON
+    Schema's bounds let NaN through (every comparison with it is false), and no JSON writer can send
+    either on as UTF-8.
 
     Raises:
-        ToolArgumentError: naming where the number is.
+        ToolArgumentError: naming where the value is.
     """
     if isinstance(value, float) and not math.isfinite(value):
-        where = ".".join(str(p) for p in path) or "arguments"
-        raise ToolArgumentError(f"Invalid argument '{where}': {value} is not a finite number; give a real number.")
+        raise ToolArgumentError(
+            f"Invalid argument '{_where(path)}': {value} is not a finite number; give a real number."
+        )
+    if isinstance(value, str) and _SURROGATE.search(value):
+        raise ToolArgumentError(
+            f"Invalid argument '{_where(path)}': it holds an unpaired surrogate (\\ud800-\\udfff), which is not text."
+        )
     if isinstance(value, dict):
         for key, item in value.items():
-            _refuse_non_finite(item, (*path, key))
+            if isinstance(key, str) and _SURROGATE.search(key):
+                raise ToolArgumentError(f"Invalid argument '{_where(path)}': a key holds an unpaired surrogate.")
+            _refuse_unsendable(item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _refuse_non_finite(item, (*path, index))
+            _refuse_unsendable(item, (*path, index))
+
+
+def _where(path: tuple[str | int, ...]) -> str:
+    return ".".join(str(p) for p in path) or "arguments"
 
 
 def error_result(message: str) -> types.CallToolResult:
@@ -137,7 +154,7 @@ class ToolRegistry:
         """
         if not isinstance(arguments, dict):
             raise ToolArgumentError("Tool arguments must be a JSON object.")
-        _refuse_non_finite(arguments, ())
+        _refuse_unsendable(arguments, ())
         error = best_match(self._validators[name].iter_errors(arguments))
         if error is not None:
             raise ToolArgumentError(_describe(error))

@@ -32,7 +32,10 @@ def token_from(pasted: str) -> str:
     """The token in a pasted MCP URL (`…/mcp/<token>`), or the pasted text itself."""
     text = pasted.strip()
     if "://" in text:
-        path = urlsplit(text).path.rstrip("/")
+        try:
+            path = urlsplit(text).path.rstrip("/")
+        except ValueError:  # not a URL after all (an unclosed IPv6 bracket): opens nothing
+            return text
         return path.rsplit("/", 1)[-1]
     return text
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from hmac import compare_digest
 from typing import Any
 from urllib.parse import unquote
@@ -37,7 +36,7 @@ def _basic_credentials(request: Request) -> tuple[str | None, str | None]:
         return None, None
     try:
         client_id, sep, secret = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error; non-ASCII text too), or not UTF-8
         return None, None
     return (unquote(client_id), unquote(secret)) if sep else (None, None)
 

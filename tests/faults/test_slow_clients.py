@@ -220,8 +220,7 @@ async def test_a_half_sent_mcp_body_is_answered_408_after_the_body_timeout_and_l
     app_factory: Callable[..., RunningApp], log_stream: io.StringIO
 ) -> None:
     app = await start(app_factory, body_timeout=0.3)
-    token = app.sign_up()["token"]
-    start_of_log = log_stream.tell()
+    token, start_of_log = await sign_up_logged(app, log_stream)
     stream = await connect(app)
     await stream.send(mcp_head(app, f"/mcp/{token}", 1000) + b'{"jsonrpc": "2.0", ')
     answer = await until_closed(stream)
@@ -236,8 +235,7 @@ async def test_a_half_sent_mcp_body_is_answered_408_after_the_body_timeout_and_l
 async def test_a_client_that_aborts_mid_body_is_logged_as_one_info_line_without_traceback(
     app: RunningApp, log_stream: io.StringIO, path: str
 ) -> None:
-    token = app.sign_up()["token"]
-    start_of_log = log_stream.tell()
+    token, start_of_log = await sign_up_logged(app, log_stream)
     stream = await connect(app)
     await stream.send(mcp_head(app, path.format(token=token), 1000, "expect: 100-continue"))
     await until_received(stream, b"100 Continue")  # the app is reading the body
@@ -246,6 +244,14 @@ async def test_a_client_that_aborts_mid_body_is_logged_as_one_info_line_without_
     # By status: the sign-up's own access line ("POST /api/connections 201") may land after start_of_log.
     logged = await logged_after(log_stream, start_of_log, f"POST {path} 400")
     assert_one_info_line(logged)
+
+
+async def sign_up_logged(app: RunningApp, log_stream: io.StringIO) -> tuple[str, int]:
+    """A new connection's token, and where the log stands once the sign-up's own access line is in it
+    (it is written after the answer, so it could otherwise land among the next request's lines)."""
+    before = len(log_stream.getvalue())
+    token: str = app.sign_up()["token"]
+    return token, before + len(await logged_after(log_stream, before, "POST /api/connections 201"))
 
 
 async def logged_after(log_stream: io.StringIO, offset: int, access_line: str) -> str:
@@ -284,3 +290,35 @@ def test_mistral_mcp_serve_applies_the_header_timeout(tmp_path: Path) -> None:
             assert sock.recv(1024) == b""  # closed by the server, long before our timeout
     finally:
         stop(process)
+
+
+def pipelined(app: RunningApp, path: str, count: int) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nhost: {urlsplit(app.url).netloc}\r\n\r\n".encode() * count
+
+
+async def test_clients_that_never_read_their_answers_are_dropped_and_cannot_keep_anyone_out(
+    app_factory: Callable[..., RunningApp],
+) -> None:
+    app = await start(app_factory, max_connections=3, send_timeout=0.3)
+    # Enough answers to fill both sides' socket buffers many times over: the rest waits in the server.
+    readers = [await connect(app) for _ in range(3)]
+    for stream in readers:
+        await stream.send(pipelined(app, "/", 2000))
+    with anyio.fail_after(BOUND):
+        while await healthz(app) != 200:
+            await anyio.sleep(0.05)
+    for stream in readers:
+        received = await until_closed(stream)
+        assert 0 < received.count(b"HTTP/1.1 200") < 2000  # dropped part-way, not served to the end
+        await stream.aclose()
+
+
+async def test_a_client_that_reads_its_answers_gets_them_all_however_many_it_pipelined(
+    app_factory: Callable[..., RunningApp],
+) -> None:
+    app = await start(app_factory, send_timeout=0.3)
+    stream = await connect(app)
+    await stream.send(pipelined(app, "/", 500) + b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+    received = await until_closed(stream)
+    assert received.count(b"HTTP/1.1 200") == 501
+    assert received.endswith(b'{"status":"ok"}')

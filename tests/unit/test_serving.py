@@ -14,12 +14,19 @@ from server.settings import Settings
 
 def test_the_options_carry_every_limit_from_the_settings() -> None:
     settings = Settings(
-        header_timeout=1.5, body_timeout=7.0, keepalive_timeout=2.0, max_header_bytes=4096, max_connections=9
+        header_timeout=1.5,
+        body_timeout=7.0,
+        send_timeout=4.0,
+        keepalive_timeout=2.0,
+        max_header_bytes=4096,
+        max_connections=9,
     )
     options = uvicorn_options(settings)
     protocol = options["http"]
     assert issubclass(protocol, LimitedHttpToolsProtocol)
-    assert protocol.limits == HttpLimits(header_timeout=1.5, body_timeout=7.0, max_header_bytes=4096, max_connections=9)
+    assert protocol.limits == HttpLimits(
+        header_timeout=1.5, body_timeout=7.0, max_header_bytes=4096, max_connections=9, send_timeout=4.0
+    )
     assert options["timeout_keep_alive"] == 2.0
     assert options["proxy_headers"] is False  # X-Forwarded-* believed from nobody unless configured
 

@@ -61,6 +61,7 @@ def test_every_documented_variable_is_read() -> None:
         "MISTRAL_MCP_HEADER_TIMEOUT": "2.5",
         "MISTRAL_MCP_BODY_TIMEOUT": "20",
         "MISTRAL_MCP_KEEPALIVE_TIMEOUT": "0.5",
+        "MISTRAL_MCP_SEND_TIMEOUT": "12",
         "MISTRAL_MCP_MAX_HEADER_BYTES": "8192",
         "MISTRAL_MCP_MAX_CONNECTIONS": "64",
         "MISTRAL_MCP_RATE_LIMIT_PER_MINUTE": "0",
@@ -100,6 +101,7 @@ def test_every_documented_variable_is_read() -> None:
     assert (s.oauth_cimd_fetch_timeout, s.oauth_cimd_fetches_per_host) == (2.5, 2)
     assert s.token_cache_seconds == 0.5
     assert (s.header_timeout, s.body_timeout, s.keepalive_timeout) == (2.5, 20.0, 0.5)
+    assert s.send_timeout == 12.0
     assert (s.max_header_bytes, s.max_connections) == (8192, 64)
     assert (s.registration_rate_limit, s.authorize_rate_limit) == (Rate(5, 60.0), None)
     assert (s.oauth_unused_client_hours, s.oauth_idle_client_days) == (2.5, 45.0)
