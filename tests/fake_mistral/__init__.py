@@ -7,8 +7,9 @@
 
 Request shapes and validation follow the public OpenAPI documents (current and
 legacy); see ``schemas.py``. Fault injection: ``fail_next``, ``stall_next``,
-``hold_next``/``release_held``, ``cut_stream_after``. Test helpers: ``add_file``, ``add_agent``, ``set_job_status``,
-``complete_job``, ``set_batch_status``.
+``hold_next``/``release_held``, ``cut_stream_after``. Reply shapes of chat and agents completions
+(reasoning, built-in tools, citations, images): ``reply_as``. Test helpers: ``add_file``, ``add_agent``,
+``set_job_status``, ``complete_job``, ``set_batch_status``.
 """
 
 from .app import create_app
