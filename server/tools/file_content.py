@@ -20,6 +20,7 @@ import mcp_types as types
 from server.errors import ToolArgumentError
 from server.tools import schemas as s
 from server.tools.files import FILE_OUTPUT, FILE_PURPOSES, FILES_PATH, describe_file
+from server.tools.paths import FILE_CONTENT
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
@@ -258,7 +259,7 @@ TOOLS = (
         input_schema=DOWNLOAD_INPUT,
         output_schema=DOWNLOAD_OUTPUT,
         method="GET",
-        path="/v1/files/{file_id}/content",
+        path=FILE_CONTENT,
         # The window and decoding of the bytes are ours; Mistral sends the whole body.
         tool_only=frozenset({"offset", "max_bytes", "encoding"}),
         run=run_download_file,

@@ -13,6 +13,7 @@ CHAT_MODERATIONS = "/v1/chat/moderations"
 OCR = "/v1/ocr"
 CLASSIFICATIONS = "/v1/classifications"
 CHAT_CLASSIFICATIONS = "/v1/chat/classifications"
+FILE_CONTENT = "/v1/files/{file_id}/content"  # also read for the files a model's reply names
 
 # The endpoints a batch job can run (Mistral's ApiEndpoint); the last two have no tool of their own yet.
 BATCH_TARGETS = [

@@ -63,6 +63,33 @@ def _describe(error: ValidationError) -> str:
     return f"Invalid argument '{path or 'arguments'}': {shown}."
 
 
+def _tags(arm: Any) -> list[Any] | None:
+    """The `type` values an object arm of a union takes, or None when it does not say."""
+    tag = arm.get("properties", {}).get("type") if isinstance(arm, dict) else None
+    if not isinstance(tag, dict):
+        return None
+    return list(tag["enum"]) if "enum" in tag else [tag["const"]] if "const" in tag else None
+
+
+def _narrow(error: ValidationError) -> ValidationError | str:
+    """For a union of objects told apart by `type` (tools: functions or built-ins), the error of the arm
+    the value's `type` names, or what `type` may be; any other error as it is."""
+    if error.validator != "anyOf" or not isinstance(error.instance, dict):
+        return error
+    tag = error.instance.get("type")
+    tagged = [(index, _tags(arm), arm) for index, arm in enumerate(error.validator_value)]
+    if not any(tags for _, tags, _ in tagged):
+        return error
+    for index, tags, arm in tagged:
+        untyped = tag is None and "type" not in arm.get("required", [])
+        if untyped or (tags is not None and tag in tags):
+            found = best_match(e for e in error.context or [] if e.schema_path and e.schema_path[0] == index)
+            return _narrow(found) if found is not None else error
+    kinds = ", ".join(repr(t) for _, tags, _ in tagged for t in tags or [])
+    path = ".".join(str(p) for p in (*error.absolute_path, "type"))
+    return f"Invalid argument '{path}': {tag!r} is not one of {kinds}."
+
+
 def _refuse_non_finite(value: Any, path: tuple[str | int, ...]) -> None:
     """Raise for NaN or ±Infinity anywhere in `value`.
 
@@ -140,7 +167,8 @@ class ToolRegistry:
         _refuse_non_finite(arguments, ())
         error = best_match(self._validators[name].iter_errors(arguments))
         if error is not None:
-            raise ToolArgumentError(_describe(error))
+            narrowed = _narrow(error)
+            raise ToolArgumentError(narrowed if isinstance(narrowed, str) else _describe(narrowed))
         coerced: dict[str, Any] = _integers(self._specs[name].input_schema, arguments)
         return coerced
 

@@ -60,11 +60,43 @@ PRESENCE_PENALTY: Schema = {"type": "number", "minimum": -2, "maximum": 2, "desc
 FREQUENCY_PENALTY: Schema = {"type": "number", "minimum": -2, "maximum": 2, "description": "Penalise repeated words."}
 N: Schema = {"type": "integer", "minimum": 1, "maximum": 16, "description": "Number of completions to return."}
 SAFE_PROMPT: Schema = {"type": "boolean", "description": "Prepend Mistral's safety prompt."}
-PROMPT_MODE: Schema = {"type": "string", "enum": ["reasoning"], "description": "Mistral prompt mode."}
+PROMPT_MODE: Schema = {
+    "type": "string",
+    "enum": ["reasoning"],
+    "deprecated": True,
+    "description": "Deprecated for reasoning models: use reasoning_effort.",
+}
 REASONING_EFFORT: Schema = {
     "type": "string",
     "enum": ["none", "minimal", "low", "medium", "high", "xhigh"],
-    "description": "How hard reasoning models think.",
+    "description": "How hard a reasoning model thinks before answering (models that support it).",
+}
+INCLUDE_REASONING: Schema = {
+    "type": "boolean",
+    "description": "Put the model's reasoning in the text too (it is always in structuredContent).",
+}
+_MODERATION: Schema = {
+    "type": "object",
+    "properties": {
+        "model_name": {"type": "string"},
+        "custom_category_thresholds": {"type": "object", "additionalProperties": {"type": "number"}},
+        "ignore_other_categories": {"type": "boolean"},
+        "action": {"type": "string", "enum": ["none", "block"]},
+    },
+    "additionalProperties": False,
+}
+GUARDRAILS: Schema = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "block_on_error": {"type": "boolean"},
+            "moderation_llm_v1": _MODERATION,
+            "moderation_llm_v2": _MODERATION,
+        },
+        "additionalProperties": False,
+    },
+    "description": 'Moderation Mistral applies to this request, e.g. [{"moderation_llm_v2": {"action": "block"}}].',
 }
 PROMPT_CACHE_KEY: Schema = {"type": "string", "description": "Key grouping requests that share a prompt prefix."}
 SERVICE_TIER: Schema = {"type": "string", "enum": ["auto", "standard_only"]}
@@ -115,12 +147,67 @@ FUNCTION_TOOL: Schema = {
     "required": ["function"],
     "additionalProperties": False,
 }
+# Built-in tools run by Mistral itself; their results and citations come back in the reply.
+_TOOL_CONFIGURATION: Schema = {
+    "type": "object",
+    "properties": {
+        name: {"type": "array", "items": {"type": "string"}} for name in ("include", "exclude", "requires_confirmation")
+    },
+    "additionalProperties": False,
+}
+BUILT_IN_TOOLS: list[Schema] = [
+    {
+        "type": "object",
+        "properties": {
+            "type": {
+                "type": "string",
+                "enum": ["web_search", "web_search_premium", "code_interpreter", "image_generation"],
+            },
+            "tool_configuration": _TOOL_CONFIGURATION,
+        },
+        "required": ["type"],
+        "additionalProperties": False,
+    },
+    {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "const": "document_library"},
+            "library_ids": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "tool_configuration": _TOOL_CONFIGURATION,
+        },
+        "required": ["type", "library_ids"],
+        "additionalProperties": False,
+    },
+    {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "const": "connector"},
+            "connector_id": {"type": "string", "minLength": 1},
+            "authorization": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string", "enum": ["api-key", "oauth2-token"]},
+                    "value": {"type": "string"},
+                },
+                "required": ["type", "value"],
+                "additionalProperties": False,
+            },
+            "tool_configuration": _TOOL_CONFIGURATION,
+        },
+        "required": ["type", "connector_id"],
+        "additionalProperties": False,
+    },
+]
 TOOLS: Schema = {
     "type": "array",
     "minItems": 1,
     "maxItems": 128,
-    "items": FUNCTION_TOOL,
-    "description": "Functions the model may call, in Mistral's (OpenAI-style) format.",
+    "items": {"anyOf": [FUNCTION_TOOL, *BUILT_IN_TOOLS]},
+    "description": (
+        'Functions ({"type": "function", "function": {...}}), whose calls come back to you, or tools Mistral runs '
+        'itself: {"type": "web_search"} (or web_search_premium, code_interpreter, image_generation), '
+        '{"type": "document_library", "library_ids": [...]}, {"type": "connector", "connector_id": ...}.'
+    ),
 }
 TOOL_CHOICE: Schema = {
     "description": (

@@ -163,6 +163,22 @@ def test_a_registry_refuses_two_tools_of_one_name(registry: ToolRegistry) -> Non
             {"messages": [{"role": "user", "content": "x"}], "tools": [{"function": {}}]},
             "Missing required argument 'name' in 'tools.0.function'.",
         ),
+        # A tool's `type` picks which of the tool shapes its other fields are checked against.
+        (
+            "mistral_chat",
+            {"prompt": "x", "tools": [{"type": "document_library"}]},
+            "Missing required argument 'library_ids' in 'tools.0'.",
+        ),
+        (
+            "mistral_agent_complete",
+            {"agent_id": "ag_1", "prompt": "x", "tools": [{"type": "web_search", "query": "x"}]},
+            "Unknown argument in 'tools.0': 'query' was unexpected. Allowed: tool_configuration, type.",
+        ),
+        (
+            "mistral_chat",
+            {"prompt": "x", "tools": [{"type": "calculator"}]},
+            "Invalid argument 'tools.0.type': 'calculator' is not one of 'function', 'web_search',",
+        ),
     ],
 )
 def test_validation_errors_name_the_argument(
