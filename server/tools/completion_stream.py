@@ -20,7 +20,7 @@ from server.tools.replies import progress_of
 from server.tools.spec import ToolCall
 
 # Throttle so a fast stream does not become thousands of notifications; a change of phase
-# (reasoning, tools, answer) is reported at once.
+# (reasoning, a tool call Mistral runs, the answer) is reported at once.
 _PROGRESS_MIN_INTERVAL = 0.2
 _PROGRESS_MESSAGE_TAIL = 2000
 
@@ -143,11 +143,15 @@ class _Choice:
         return choice
 
 
-def _phase_of(delta: dict[str, Any], phase: str) -> str:
+def _phase_of(choice: _Choice, delta: dict[str, Any], phase: str) -> str:
     """The phase a delta of the first choice moves the reply to (cheap: no rendering)."""
     content = delta.get("content")
-    if delta.get("role") == "tool" or (isinstance(delta.get("index"), int) and delta.get("tool_calls")):
-        return "tools"
+    at = delta.get("index")
+    item = choice.items.get(at) if isinstance(at, int) else None
+    if item is not None and delta.get("tool_calls"):
+        return "tools: " + ", ".join(str((c.get("function") or {}).get("name")) for c in delta["tool_calls"])
+    if item is not None and item.role == "tool":
+        return phase if phase.startswith("tools") else "tools"  # a tool's result: still running tools
     if isinstance(content, str):
         return "answer" if content else phase
     if isinstance(content, list) and content:
@@ -191,7 +195,7 @@ async def collect_stream(call: ToolCall, chunks: AsyncIterator[dict[str, Any]], 
                 delta = raw.get("delta") or {}
                 choice.add(delta)
                 if index == 0:
-                    phase = _phase_of(delta, phase)
+                    phase = _phase_of(choice, delta, phase)
                 if raw.get("finish_reason"):
                     choice.finish_reason = raw["finish_reason"]
             received += 1

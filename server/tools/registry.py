@@ -234,6 +234,10 @@ class ToolRegistry:
 
 
 def _content_chars(block: types.ContentBlock) -> int:
+    if isinstance(block, types.ImageContent):
+        # A client hands an image to the model as an image, not as characters; replies bound their
+        # images themselves (server/tools/replies/media.py).
+        return 0
     if isinstance(block, types.TextContent):
         return len(block.text)
     if isinstance(block, types.EmbeddedResource):

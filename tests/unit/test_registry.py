@@ -485,3 +485,24 @@ async def test_a_result_within_the_limit_is_left_whole(registry: ToolRegistry, m
     assert "[Result cut" not in text_of(result)
     assert result.structured_content is not None
     assert [card["id"] for card in result.structured_content["data"]] == ids
+
+
+async def test_an_attached_image_leaves_the_answer_its_room(registry: ToolRegistry, mistral: Mistral) -> None:
+    # A client shows an image as an image: its base64 is not text the character limit is about.
+    image = b"\x89PNG\r\n\x1a\n" + bytes(900 * 1024)
+    answer = "Here is the chart you asked for. " * 150
+    url = "data:image/png;base64," + base64.b64encode(image).decode()
+    content = [{"type": "text", "text": answer}, {"type": "image_url", "image_url": {"url": url}}]
+    reply = {
+        "id": "c1",
+        "model": "mistral-small-latest",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+    }
+    result, _ = await call(
+        registry, mistral(lambda _: httpx.Response(200, json=reply)), "mistral_chat", {"prompt": "x"}
+    )
+    assert not result.is_error
+    assert text_of(result).startswith(answer + "[Image 1]")
+    assert "- Image 1: image/png, 900.0 KiB, attached as an image." in text_of(result)
+    [block] = [b for b in result.content if isinstance(b, types.ImageContent)]
+    assert base64.b64decode(block.data) == image and block.mime_type == "image/png"

@@ -99,12 +99,11 @@ def _choice(
     cut = choice.get("finish_reason") == "length"
     still_reasoning = cut and rendered.ends_in_reasoning
     parts = list(_executions(choice))
-    if include_reasoning and rendered.reasoning:
+    shown = include_reasoning and rendered.reasoning
+    if shown:
         parts.append(f"Reasoning:\n{rendered.reasoning}")
-        if rendered.text:
-            parts.append("Answer:")
     if rendered.text:
-        parts.append(rendered.text)
+        parts.append(f"Answer:\n{rendered.text}" if shown else rendered.text)
     if calls:
         parts.append("Tool calls:\n" + "\n".join(f"- {tool_call_line(c)}" for c in calls))
     if rendered.sources:
@@ -150,9 +149,10 @@ def _reasoning_tokens(usage: dict[str, Any] | None) -> int | None:
 def _executions(choice: dict[str, Any]) -> Iterator[str]:
     """One line per tool Mistral ran before answering: which, with what input, and how it went."""
     messages = choice.get("messages")
-    if not isinstance(messages, list) or len(messages) < 2:
+    if not isinstance(messages, list) or not messages:
         return
-    steps = [m for m in messages[:-1] if isinstance(m, dict)]
+    answered = answer_message(choice) is messages[-1]
+    steps = [m for m in (messages[:-1] if answered else messages) if isinstance(m, dict)]
     results = [m for m in steps if m.get("role") == "tool"]
     by_id = {m["tool_call_id"]: m for m in results if m.get("tool_call_id")}
     unmatched = [m for m in results if not m.get("tool_call_id")]
