@@ -134,12 +134,16 @@ class _Choice:
         else:
             self.message.add(delta)
 
-    def whole(self) -> dict[str, Any]:
+    def whole(self, *, partial: bool = False) -> dict[str, Any]:
+        """The choice as Mistral sends it whole; `partial`: as it stands mid-stream (items so far)."""
         choice: dict[str, Any] = {"index": self.index, "finish_reason": self.finish_reason}
-        if self.items:
+        if len(self.items) > 1 or (partial and self.items):
             choice["messages"] = [self.items[at].item() for at in sorted(self.items)]
         else:
-            choice["message"] = self.message.reply()
+            # One message is a `message`, even when its deltas name it by index: a stream may number
+            # the only message it sends, and the whole reply would carry it as `message`.
+            only = next(iter(self.items.values()), self.message)
+            choice["message"] = only.reply()
         return choice
 
 
@@ -162,7 +166,7 @@ def _phase_of(choice: _Choice, delta: dict[str, Any], phase: str) -> str:
 
 def _progress_so_far(choices: dict[int, _Choice]) -> tuple[str, str | None]:
     first = choices.get(0)
-    return progress_of(first.whole()) if first else ("", None)
+    return progress_of(first.whole(partial=True)) if first else ("", None)
 
 
 def _answer_so_far(choices: dict[int, _Choice]) -> str:

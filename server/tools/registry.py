@@ -165,10 +165,14 @@ class ToolRegistry:
         if not isinstance(arguments, dict):
             raise ToolArgumentError("Tool arguments must be a JSON object.")
         _refuse_non_finite(arguments, ())
-        error = best_match(self._validators[name].iter_errors(arguments))
+        # Narrowed before best_match, which would otherwise pick an error from any arm of a union.
+        errors = [_narrow(e) for e in self._validators[name].iter_errors(arguments)]
+        told = next((e for e in errors if isinstance(e, str)), None)
+        error = best_match(e for e in errors if not isinstance(e, str))
+        if told is not None:
+            raise ToolArgumentError(told)
         if error is not None:
-            narrowed = _narrow(error)
-            raise ToolArgumentError(narrowed if isinstance(narrowed, str) else _describe(narrowed))
+            raise ToolArgumentError(_describe(error))
         coerced: dict[str, Any] = _integers(self._specs[name].input_schema, arguments)
         return coerced
 

@@ -75,24 +75,14 @@ INCLUDE_REASONING: Schema = {
     "type": "boolean",
     "description": "Put the model's reasoning in the text too (it is always in structuredContent).",
 }
-_MODERATION: Schema = {
-    "type": "object",
-    "properties": {
-        "model_name": {"type": "string"},
-        "custom_category_thresholds": {"type": "object", "additionalProperties": {"type": "number"}},
-        "ignore_other_categories": {"type": "boolean"},
-        "action": {"type": "string", "enum": ["none", "block"]},
-    },
-    "additionalProperties": False,
-}
 GUARDRAILS: Schema = {
     "type": "array",
     "items": {
         "type": "object",
         "properties": {
             "block_on_error": {"type": "boolean"},
-            "moderation_llm_v1": _MODERATION,
-            "moderation_llm_v2": _MODERATION,
+            "moderation_llm_v1": {"type": "object"},
+            "moderation_llm_v2": {"type": "object"},
         },
         "additionalProperties": False,
     },
@@ -147,66 +137,50 @@ FUNCTION_TOOL: Schema = {
     "required": ["function"],
     "additionalProperties": False,
 }
-# Built-in tools run by Mistral itself; their results and citations come back in the reply.
-_TOOL_CONFIGURATION: Schema = {
+# Tools Mistral runs itself, in one shape: `type` says which, and which fields it needs.
+BUILT_IN_TOOL: Schema = {
     "type": "object",
     "properties": {
-        name: {"type": "array", "items": {"type": "string"}} for name in ("include", "exclude", "requires_confirmation")
+        "type": {
+            "type": "string",
+            "enum": [
+                "web_search",
+                "web_search_premium",
+                "code_interpreter",
+                "image_generation",
+                "document_library",
+                "connector",
+            ],
+        },
+        "library_ids": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "connector_id": {"type": "string", "minLength": 1},
+        "authorization": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "enum": ["api-key", "oauth2-token"]},
+                "value": {"type": "string"},
+            },
+            "required": ["type", "value"],
+            "additionalProperties": False,
+        },
+        "tool_configuration": {"type": "object"},
     },
+    "required": ["type"],
     "additionalProperties": False,
+    "allOf": [
+        {"if": {"properties": {"type": {"const": "document_library"}}}, "then": {"required": ["library_ids"]}},
+        {"if": {"properties": {"type": {"const": "connector"}}}, "then": {"required": ["connector_id"]}},
+    ],
 }
-BUILT_IN_TOOLS: list[Schema] = [
-    {
-        "type": "object",
-        "properties": {
-            "type": {
-                "type": "string",
-                "enum": ["web_search", "web_search_premium", "code_interpreter", "image_generation"],
-            },
-            "tool_configuration": _TOOL_CONFIGURATION,
-        },
-        "required": ["type"],
-        "additionalProperties": False,
-    },
-    {
-        "type": "object",
-        "properties": {
-            "type": {"type": "string", "const": "document_library"},
-            "library_ids": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "tool_configuration": _TOOL_CONFIGURATION,
-        },
-        "required": ["type", "library_ids"],
-        "additionalProperties": False,
-    },
-    {
-        "type": "object",
-        "properties": {
-            "type": {"type": "string", "const": "connector"},
-            "connector_id": {"type": "string", "minLength": 1},
-            "authorization": {
-                "type": "object",
-                "properties": {
-                    "type": {"type": "string", "enum": ["api-key", "oauth2-token"]},
-                    "value": {"type": "string"},
-                },
-                "required": ["type", "value"],
-                "additionalProperties": False,
-            },
-            "tool_configuration": _TOOL_CONFIGURATION,
-        },
-        "required": ["type", "connector_id"],
-        "additionalProperties": False,
-    },
-]
 TOOLS: Schema = {
     "type": "array",
     "minItems": 1,
     "maxItems": 128,
-    "items": {"anyOf": [FUNCTION_TOOL, *BUILT_IN_TOOLS]},
+    "items": {"anyOf": [FUNCTION_TOOL, BUILT_IN_TOOL]},
     "description": (
-        'Functions ({"type": "function", "function": {...}}), whose calls come back to you, or tools Mistral runs '
-        'itself: {"type": "web_search"} (or web_search_premium, code_interpreter, image_generation), '
-        '{"type": "document_library", "library_ids": [...]}, {"type": "connector", "connector_id": ...}.'
+        'Functions ({"type": "function", "function": {...}}; their calls come back to you) or tools Mistral runs: '
+        '{"type": "web_search"}, web_search_premium, code_interpreter, image_generation, document_library '
+        "(library_ids), connector (connector_id)."
     ),
 }
 TOOL_CHOICE: Schema = {

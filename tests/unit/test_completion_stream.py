@@ -166,3 +166,8 @@ async def test_a_break_keeps_the_answer_so_far_not_the_reasoning() -> None:
     with pytest.raises(UpstreamStreamBroken) as caught:
         await collect_stream(call, broken(), "chat.completion")
     assert caught.value.partial_text == "Hello from "
+
+
+async def test_deltas_that_all_name_one_message_by_index_still_make_a_message() -> None:
+    message = await collect({"role": "assistant", "content": "Hel", "index": 0}, {"content": "lo", "index": 0})
+    assert (message["content"], message["prefix"]) == ("Hello", False)

@@ -172,7 +172,7 @@ def test_a_registry_refuses_two_tools_of_one_name(registry: ToolRegistry) -> Non
         (
             "mistral_agent_complete",
             {"agent_id": "ag_1", "prompt": "x", "tools": [{"type": "web_search", "query": "x"}]},
-            "Unknown argument in 'tools.0': 'query' was unexpected. Allowed: tool_configuration, type.",
+            "Unknown argument in 'tools.0': 'query' was unexpected. Allowed: authorization, connector_id,",
         ),
         (
             "mistral_chat",
