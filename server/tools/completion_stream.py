@@ -1,9 +1,8 @@
 """Assemble a streamed chat, agents or FIM completion into the response Mistral would have sent whole.
 
 Chunks are `chat.completion.chunk` objects with `choices[].delta`; usage rides on the last. A delta's
-content is a string or a list of chunks (thinking, text, references, images, …): strings join, a list
-turns the content into chunks, and a chunk continuing one of its kind (text after text, thinking after
-thinking) joins it. A delta with an `index` belongs to that item of the choice's `messages` array
+content (a string or a list of chunks: thinking, text, references, images, …) joins its message's as
+`stream_content.py` says. A delta with an `index` belongs to that item of the choice's `messages` array
 (built-in tools and connectors run by Mistral); without one, to its single `message`. While chunks
 arrive, the growing answer (or "Reasoning…" before it) goes out as MCP progress notifications.
 """
@@ -18,6 +17,7 @@ from typing import Any
 from server.errors import UpstreamStreamBroken
 from server.tools.replies import progress_of
 from server.tools.spec import ToolCall
+from server.tools.stream_content import StreamedContent
 
 # Throttle so a fast stream does not become thousands of notifications; a change of phase
 # (reasoning, a tool call Mistral runs, the answer) is reported at once.
@@ -25,45 +25,10 @@ _PROGRESS_MIN_INTERVAL = 0.2
 _PROGRESS_MESSAGE_TAIL = 2000
 
 
-def append_content(content: Any, piece: Any) -> Any:
-    """`content` with one delta's content added (see the module docstring)."""
-    if isinstance(piece, str):
-        if isinstance(content, list):
-            if piece:
-                _append_chunk(content, {"type": "text", "text": piece})
-            return content
-        return (content or "") + piece
-    if isinstance(piece, list):
-        chunks: list[Any] = content if isinstance(content, list) else []
-        if isinstance(content, str) and content:
-            chunks.append({"type": "text", "text": content})
-        for chunk in piece:
-            if isinstance(chunk, dict):
-                _append_chunk(chunks, chunk)
-        return chunks
-    return content
-
-
-def _append_chunk(chunks: list[Any], chunk: dict[str, Any]) -> None:
-    last = chunks[-1] if chunks and isinstance(chunks[-1], dict) else None
-    kind = chunk.get("type", "text")
-    if last is not None and last.get("type", "text") == kind == "text":
-        chunks[-1] = {**last, "text": str(last.get("text") or "") + str(chunk.get("text") or "")}
-    elif last is not None and last.get("type") == kind == "thinking":
-        inner = list(last.get("thinking") or [])
-        for item in chunk.get("thinking") or []:
-            if isinstance(item, dict):
-                _append_chunk(inner, item)
-        later = {key: value for key, value in chunk.items() if key != "thinking" and value is not None}
-        chunks[-1] = {**last, **later, "thinking": inner}
-    else:
-        chunks.append(dict(chunk))
-
-
 @dataclass
 class _Message:
     role: str | None = None
-    content: Any = None
+    content: StreamedContent = field(default_factory=StreamedContent)
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     # The call a piece without an id continues, by its index. Mistral streams each call whole, all at
     # index 0 (its default), so a piece with a new id is a new call; OpenAI-style streams spread one
@@ -74,7 +39,7 @@ class _Message:
     def add(self, delta: dict[str, Any]) -> None:
         if isinstance(delta.get("role"), str):
             self.role = delta["role"]
-        self.content = append_content(self.content, delta.get("content"))
+        self.content.add(delta.get("content"))
         for key in ("tool_call_id", "metadata"):
             if delta.get(key) is not None:
                 self.extra[key] = delta[key]
@@ -104,7 +69,8 @@ class _Message:
 
     def reply(self) -> dict[str, Any]:
         """As a choice's `message` (an AssistantMessage: never a prefix)."""
-        content = "" if self.content is None else self.content
+        content = self.content.value()
+        content = "" if content is None else content
         return {
             "role": self.role or "assistant",
             "content": content,
@@ -114,7 +80,7 @@ class _Message:
 
     def item(self) -> dict[str, Any]:
         """As an item of a choice's `messages`: the fields that came."""
-        item: dict[str, Any] = {"role": self.role or "assistant", "content": self.content}
+        item: dict[str, Any] = {"role": self.role or "assistant", "content": self.content.value()}
         if self.tool_calls:
             item["tool_calls"] = self.tool_calls
         return {**item, **self.extra}

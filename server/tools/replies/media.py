@@ -27,9 +27,9 @@ __all__ = ["MAX_INLINE_BYTES", "FetchedFile", "deliver", "fetch_files", "file_ur
 MAX_INLINE_BYTES = 1024 * 1024
 MAX_FETCHED_FILES = 4
 _MIB = 1024 * 1024
-_DATA_URL = re.compile(
-    r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(?:;[\w.+-]+=?[\w.+-]*)*?)(?P<b64>;base64)?,", re.I
-)
+# The header of a data: URL, matched on the part before its first comma only (the data can be MBs).
+_DATA_HEADER = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[\w.+-]+(?:=[\w.+-]*)?)*?(?P<b64>;base64)?$", re.I)
+_MAX_HEADER = 256
 _IMAGE_MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -94,11 +94,12 @@ def _image(attachment: Attachment) -> tuple[str, types.ContentBlock | None]:
     url = attachment.url or ""
     if _is_web(url):
         return f"{url}, linked.", types.ResourceLink(type="resource_link", name=attachment.label, uri=url)
-    found = _DATA_URL.match(url)
+    header, comma, payload = url.partition(",")
+    found = _DATA_HEADER.match(header) if comma and len(header) <= _MAX_HEADER else None
     if found is None or not found.group("b64"):
         return "an image Mistral sent in a form that cannot be shown here; it is in structuredContent.", None
     try:
-        data = base64.b64decode(re.sub(r"\s+", "", url[found.end() :]), validate=True)
+        data = base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
     except (binascii.Error, ValueError):
         return "an inline image whose base64 is broken; it is in structuredContent.", None
     # The bytes say what they are: a declared type can be wrong, and clients show only raster images.
