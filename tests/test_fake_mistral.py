@@ -235,6 +235,124 @@ def test_tool_definitions_are_validated(client: httpx.Client) -> None:
     assert detail[0]["loc"] == ["body", "tools", 0, "function", "function", "parameters"]
 
 
+BUILT_IN_TOOLS = [
+    {"type": "web_search"},
+    {"type": "web_search_premium", "tool_configuration": {"exclude": ["example.org"]}},
+    {"type": "code_interpreter"},
+    {"type": "image_generation"},
+    {"type": "document_library", "library_ids": ["lib_1"]},
+    {"type": "connector", "connector_id": "crm", "authorization": {"type": "api-key", "value": "secret"}},
+]
+
+
+def test_every_built_in_tool_type_of_the_reference_is_accepted(client: httpx.Client) -> None:
+    assert chat(client, tools=BUILT_IN_TOOLS).status_code == 200
+    agent = client.post(
+        "/v1/agents/completions", json={"agent_id": SEEDED_AGENT_ID, "messages": USER_HI, "tools": BUILT_IN_TOOLS}
+    )
+    assert agent.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("tool", "loc", "kind"),
+    [
+        ({"type": "document_library"}, ["document_library", "library_ids"], "missing"),
+        ({"type": "document_library", "library_ids": []}, ["document_library", "library_ids"], "too_short"),
+        ({"type": "connector"}, ["connector", "connector_id"], "missing"),
+        ({"type": "web_search", "query": "x"}, ["web_search", "query"], "extra_forbidden"),
+        (
+            {"type": "code_interpreter", "tool_configuration": {"only": []}},
+            ["code_interpreter", "tool_configuration", "only"],
+            "extra_forbidden",
+        ),
+        (
+            {"type": "connector", "connector_id": "c", "authorization": {"value": "v"}},
+            ["connector", "authorization"],
+            "union_tag_not_found",
+        ),
+        ({"type": "calculator"}, [], "union_tag_invalid"),
+    ],
+)
+def test_built_in_tools_are_refused_where_the_reference_refuses_them(
+    client: httpx.Client, tool: dict[str, Any], loc: list[Any], kind: str
+) -> None:
+    [item] = chat(client, tools=[tool]).json()["message"]["detail"]
+    assert (item["loc"], item["type"]) == (["body", "tools", 0, *loc], kind)
+
+
+def test_guardrails_and_reasoning_effort_are_checked_like_the_reference(client: httpx.Client) -> None:
+    guardrail = {
+        "block_on_error": True,
+        "moderation_llm_v2": {"action": "block", "custom_category_thresholds": {"pii": 0.2}},
+    }
+    assert chat(client, guardrails=[guardrail], reasoning_effort="high").status_code == 200
+    [item] = chat(client, guardrails=[{"moderation_llm_v1": {"action": "warn"}}]).json()["message"]["detail"]
+    assert item["loc"] == ["body", "guardrails", 0, "moderation_llm_v1", "action"]
+    assert chat(client, reasoning_effort="extreme").status_code == 422
+
+
+def test_thinking_chunks_in_a_conversation_are_checked(client: httpx.Client) -> None:
+    thought = {"type": "thinking", "thinking": [{"type": "text", "text": "hmm"}], "signature": "s"}
+    earlier = [*USER_HI, {"role": "assistant", "content": [thought, {"type": "text", "text": "hello"}]}, *USER_HI]
+    assert chat(client, messages=earlier).status_code == 200
+    bad = [*USER_HI, {"role": "assistant", "content": [{"type": "thinking", "text": "hmm"}]}, *USER_HI]
+    locs = [item["loc"] for item in chat(client, messages=bad).json()["message"]["detail"]]
+    assert ["thinking", "thinking"] in [loc[-2:] for loc in locs]  # the ThinkChunk's missing `thinking`
+
+
+# --- reply shapes ---------------------------------------------------------------------------
+
+
+def rebuilt(events: list[str]) -> list[dict[str, Any]]:
+    chunks = [json.loads(event) for event in events[:-1]]
+    return [c["choices"][0]["delta"] for c in chunks]
+
+
+def test_reasoning_comes_as_a_thinking_chunk_before_the_answer(fake: FakeMistral, client: httpx.Client) -> None:
+    fake.reply_as("reasoning")
+    body = chat(client).json()
+    [thinking, text] = body["choices"][0]["message"]["content"]
+    assert thinking["type"] == "thinking" and thinking["thinking"][0]["text"].startswith("The user wants")
+    assert text == {"type": "text", "text": fake.chat_reply}
+    cut = chat(client, max_tokens=5).json()["choices"][0]
+    assert cut["finish_reason"] == "length"
+    assert [c["type"] for c in cut["message"]["content"]] == ["thinking"]
+    assert cut["message"]["content"][0]["thinking"][0]["text"] == "The user wants an answer."
+    deltas = rebuilt(sse_events(chat(client, stream=True).text))
+    assert deltas[1]["content"][0]["type"] == "thinking" and deltas[-1]["content"][0]["type"] == "text"
+
+
+def test_built_in_tools_answer_with_a_messages_array(fake: FakeMistral, client: httpx.Client) -> None:
+    fake.reply_as("tools", fail=("code_interpreter",))
+    choice = chat(client).json()["choices"][0]
+    assert "message" not in choice
+    roles = [m["role"] for m in choice["messages"]]
+    assert roles == ["assistant", "tool", "assistant", "tool", "assistant"]
+    assert [m["tool_calls"][0]["function"]["name"] for m in choice["messages"] if m.get("tool_calls")] == [
+        "web_search",
+        "code_interpreter",
+    ]
+    assert choice["messages"][3]["metadata"] == {"error": "The tool timed out."}
+    assert choice["messages"][-1]["content"][1]["type"] == "tool_reference"
+    named = chat(client, tools=[{"type": "document_library", "library_ids": ["l"]}]).json()["choices"][0]
+    assert named["messages"][0]["tool_calls"][0]["function"]["name"] == "document_library"
+    deltas = rebuilt(sse_events(chat(client, stream=True).text))
+    assert {d["index"] for d in deltas} == {0, 1, 2, 3, 4}
+
+
+def test_citations_and_images_come_as_chunks(fake: FakeMistral, client: httpx.Client) -> None:
+    fake.reply_as("citations")
+    kinds = [c["type"] for c in chat(client).json()["choices"][0]["message"]["content"]]
+    assert kinds == ["text", "reference", "text", "tool_reference"]
+    options = fake.reply_as("image")
+    content = chat(client).json()["choices"][0]["message"]["content"]
+    assert content[1] == {"type": "image_url", "image_url": {"url": options["data_url"]}}
+    assert content[2] == {"type": "file", "file_id": options["file_id"]}
+    assert client.get(f"/v1/files/{options['file_id']}/content").content.startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="unknown reply shape"):
+        fake.reply_as("poem")
+
+
 # --- streaming -----------------------------------------------------------------------------
 
 
@@ -355,6 +473,16 @@ def test_models_list_retrieve_and_delete(client: httpx.Client) -> None:
     assert deleted.json() == {"id": SEEDED_FINE_TUNED_MODEL, "object": "model", "deleted": True}
     assert client.get(f"/v1/models/{SEEDED_FINE_TUNED_MODEL}").status_code == 404
     assert chat(client, model=SEEDED_FINE_TUNED_MODEL).status_code == 400
+
+
+def test_agent_pages_follow_an_opaque_cursor(fake: FakeMistral, client: httpx.Client) -> None:
+    fake.add_agent("ag_second", name="Second")
+    first = client.get("/v1/agents/pages", params={"page_size": 1}).json()
+    assert first["object"] == "list" and [a["id"] for a in first["data"]] == [SEEDED_AGENT_ID]
+    second = client.get("/v1/agents/pages", params={"page_size": 1, "page_token": first["next_page_token"]}).json()
+    assert [a["id"] for a in second["data"]] == ["ag_second"] and second["next_page_token"] is None
+    assert client.get("/v1/agents/pages", params={"page_token": "nonsense"}).status_code == 422
+    assert client.get("/v1/agents/pages", params={"sources": "email"}).status_code == 422
 
 
 def test_agents_list_get_and_complete(client: httpx.Client) -> None:

@@ -14,7 +14,7 @@ from server.tools import batch, fine_tuning
 from server.tools.families import Caller, Family
 from server.tools.files import FILES_PATH
 from server.tools.models import MODELS_PATH, has_capability
-from server.tools.paths import AGENTS as AGENTS_PATH
+from server.tools.paths import AGENTS_PAGES
 
 # Mistral's page for a suggestion source: the most recent ones are the likely ones.
 FETCH_SIZE = 100
@@ -71,7 +71,7 @@ def files(purpose: str | None = None) -> Suggestions:
 
 
 def agents() -> Suggestions:
-    return Suggestions(Family.AGENTS, AGENTS_PATH, _ids("name"), {"page_size": FETCH_SIZE})
+    return Suggestions(Family.AGENTS, AGENTS_PAGES, _ids("name"), {"page_size": FETCH_SIZE})
 
 
 def fine_tuning_jobs() -> Suggestions:

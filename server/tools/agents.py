@@ -6,12 +6,14 @@ from typing import Any
 
 from server.errors import ToolArgumentError
 from server.tools import schemas as s
-from server.tools.chat import CHAT_PROPERTIES, complete
-from server.tools.formatting import completion_text, usage_of
-from server.tools.paths import AGENT, AGENTS
+from server.tools.chat import CHAT_PROPERTIES, SHOWING, complete
+from server.tools.paths import AGENT, AGENTS_PAGES
+from server.tools.replies import completion_output
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 DEFAULT_AGENTS_PAGE_SIZE = 20
+# Mistral pages agents by cursor only: `page` N costs N + 1 requests, so it stops somewhere.
+MAX_PAGE = 20
 
 # AgentsCompletionRequest is a chat request without what the agent fixes (model, temperature, top_p),
 # without safe_prompt, which it does not take, and without `system`: the agent has its instructions.
@@ -24,7 +26,13 @@ COMPLETE_INPUT = s.object_schema(
 
 LIST_INPUT = s.object_schema(
     {
-        "page": s.PAGE,
+        "page_token": {"type": "string", "minLength": 1, "description": "Cursor from the previous page's reply."},
+        "page": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_PAGE,
+            "description": "Page number from 0, found by walking the cursor (page_token is quicker).",
+        },
         "page_size": s.page_size(DEFAULT_AGENTS_PAGE_SIZE, 1000),
         "name": {"type": "string", "minLength": 1, "description": "Only the agent with exactly this name."},
         "search": {"type": "string", "minLength": 1, "description": "Search agents by name or id."},
@@ -59,6 +67,7 @@ LIST_OUTPUT: s.Schema = {
         "page": {"type": "integer"},
         "page_size": {"type": "integer"},
         "has_more": {"type": "boolean"},
+        "next_page_token": {"type": ["string", "null"]},
     },
     "required": ["data"],
 }
@@ -75,7 +84,7 @@ def completion_body(call: ToolCall) -> dict[str, Any]:
 
 async def run_agent_complete(call: ToolCall) -> ToolOutput:
     response = await complete(call, completion_body(call), "chat.completion")
-    return ToolOutput(completion_text(response), response, usage_of(response))
+    return await completion_output(call, response, include_reasoning=call.arguments.get("include_reasoning", False))
 
 
 def _agent_line(agent: dict[str, Any]) -> str:
@@ -88,17 +97,30 @@ def _agent_line(agent: dict[str, Any]) -> str:
 async def run_list_agents(call: ToolCall) -> ToolOutput:
     page = call.arguments.get("page", 0)
     size = call.arguments.get("page_size", DEFAULT_AGENTS_PAGE_SIZE)
-    response: Any = await call.forward({**call.fields(), "page": page, "page_size": size})
-    # Mistral answers a bare array; structured content must be an object.
-    agents = [a for a in response if isinstance(a, dict)] if isinstance(response, list) else []
-    has_more = len(agents) == size
-    lines = [f"{len(agents)} agent(s) on page {page}:", *(_agent_line(a) for a in agents)]
+    if page and "page_token" in call.arguments:
+        raise ToolArgumentError("Give either `page_token` or `page`, not both.")
+    query = {**call.fields(), "page_size": size}
+    response: Any = await call.forward(query)
+    for _ in range(page):  # the cursor is the only way to page N: follow it N times
+        token = response.get("next_page_token") if isinstance(response, dict) else None
+        if not token:
+            response = {"data": [], "next_page_token": None}
+            break
+        response = await call.forward({**query, "page_token": token})
+    page_of = response if isinstance(response, dict) else {}
+    agents = [a for a in page_of.get("data") or [] if isinstance(a, dict)]
+    token = page_of.get("next_page_token") or None
+    where = f" on page {page}" if "page_token" not in call.arguments else ""
+    lines = [f"{len(agents)} agent(s){where}:", *(_agent_line(a) for a in agents)]
     if not agents:
-        lines = [f"No agents on page {page}."]
-    if has_more:
-        lines.append(f"There may be more: call again with page={page + 1}.")
+        lines = [f"No agents{where}."]
+    if token and "page_token" in call.arguments:
+        lines.append(f"There may be more: call again with page_token={token}.")
+    elif token:
+        lines.append(f"There may be more: call again with page={page + 1}, or with page_token={token} (quicker).")
     lines.append("Talk to one with mistral_agent_complete.")
-    return ToolOutput("\n".join(lines), {"data": agents, "page": page, "page_size": size, "has_more": has_more})
+    structured = {"data": agents, "page": page, "page_size": size, "has_more": bool(token), "next_page_token": token}
+    return ToolOutput("\n".join(lines), structured)
 
 
 def render_agent(call: ToolCall, agent: dict[str, Any]) -> ToolOutput:
@@ -118,14 +140,15 @@ TOOLS = (
         description=(
             "Send a conversation to one of your Mistral agents: the agent's own model, instructions and tools "
             "apply. Give `agent_id` (see mistral_list_agents) and `prompt` for one question or `messages` for a "
-            "conversation. Returns the agent's reply (and any tool calls it chose); structuredContent holds the "
-            "full response with usage. Streams progress when the client asks for it."
+            "conversation. Returns the agent's answer with its sources, images and the tools it ran (web search, "
+            "code, libraries, connectors); structuredContent holds the full response with reasoning and usage. "
+            "Streams progress when the client asks for it."
         ),
         input_schema=COMPLETE_INPUT,
         output_schema=s.COMPLETION_OUTPUT,
         method="POST",
         path="/v1/agents/completions",
-        tool_only=frozenset({"prompt"}),
+        tool_only=frozenset({"prompt"}) | SHOWING,
         run=run_agent_complete,
     ),
     ToolSpec(
@@ -139,7 +162,8 @@ TOOLS = (
         input_schema=LIST_INPUT,
         output_schema=LIST_OUTPUT,
         method="GET",
-        path=AGENTS,
+        path=AGENTS_PAGES,
+        tool_only=frozenset({"page"}),
         run=run_list_agents,
         read_only=True,
         idempotent=True,

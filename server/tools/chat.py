@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from server.errors import ToolArgumentError
 from server.tools import schemas as s
 from server.tools.completion_stream import collect_stream
-from server.tools.formatting import completion_text, tool_call_line, usage_of
 from server.tools.paths import CHAT_COMPLETIONS
+from server.tools.replies import answer_message, completion_output
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 DEFAULT_CHAT_MODEL = "mistral-small-latest"
@@ -26,6 +27,8 @@ _SAMPLING: s.Schema = {
     "metadata": s.METADATA,
     "prompt_mode": s.PROMPT_MODE,
     "reasoning_effort": s.REASONING_EFFORT,
+    "include_reasoning": s.INCLUDE_REASONING,
+    "guardrails": s.GUARDRAILS,
     "prompt_cache_key": s.PROMPT_CACHE_KEY,
     "service_tier": s.SERVICE_TIER,
 }
@@ -49,6 +52,8 @@ CHAT_PROPERTIES: s.Schema = {
     "parallel_tool_calls": s.PARALLEL_TOOL_CALLS,
 }
 PROMPT_SHORTCUTS = frozenset({"prompt", "system"})
+# Arguments about how the reply is shown, not sent.
+SHOWING = frozenset({"include_reasoning"})
 CHAT_INPUT = s.object_schema(CHAT_PROPERTIES, oneOf=[{"required": ["messages"]}, {"required": ["prompt"]}])
 
 FUNCTION_CALL_INPUT = s.object_schema(
@@ -98,21 +103,21 @@ async def complete(call: ToolCall, body: dict[str, Any], object_name: str) -> di
 
 async def run_chat(call: ToolCall) -> ToolOutput:
     response = await complete(call, chat_body(call), "chat.completion")
-    return ToolOutput(completion_text(response), response, usage_of(response))
+    return await completion_output(call, response, include_reasoning=call.arguments.get("include_reasoning", False))
 
 
 async def run_function_call(call: ToolCall) -> ToolOutput:
     body = call.fields()
     body.setdefault("model", DEFAULT_CHAT_MODEL)
     response: dict[str, Any] = await call.forward(_typed_tools(body))
-    choices = response.get("choices") or [{}]
-    message = choices[0].get("message") or {}
-    calls = message.get("tool_calls") or []
-    if calls:
-        text = "The model chose these tool calls:\n" + "\n".join(f"- {tool_call_line(c)}" for c in calls)
-    else:
-        text = "The model called no tool. Its reply:\n\n" + completion_text(response)
-    return ToolOutput(text, response, usage_of(response))
+    output = await completion_output(call, response, include_reasoning=call.arguments.get("include_reasoning", False))
+    calls = [c for choice in response.get("choices") or [] for c in answer_message(choice).get("tool_calls") or []]
+    head = (
+        f"The model chose {len(calls)} tool call(s); they are returned, not executed."
+        if calls
+        else "The model called no tool. Its reply:"
+    )
+    return replace(output, text=f"{head}\n\n{output.text}")
 
 
 TOOLS = (
@@ -122,15 +127,16 @@ TOOLS = (
         description=(
             "Send a conversation to a Mistral model and get its reply. Use for asking Mistral models questions, "
             "drafting, translating, summarising, or JSON output (response_format with json_object or "
-            "json_schema). Pass `prompt` for a single question, or `messages` for a full conversation. Returns "
-            "the reply text; structuredContent holds the full Mistral response including usage. "
-            f"Default model: {DEFAULT_CHAT_MODEL}."
+            "json_schema). Pass `prompt` for a single question, or `messages` for a full conversation; `tools` can "
+            "enable web search, code interpreter, image generation, document libraries or connectors. Returns the "
+            "answer with its sources and images; structuredContent holds the full Mistral response including "
+            f"reasoning and usage. Default model: {DEFAULT_CHAT_MODEL}."
         ),
         input_schema=CHAT_INPUT,
         output_schema=s.COMPLETION_OUTPUT,
         method="POST",
         path=CHAT_COMPLETIONS,
-        tool_only=PROMPT_SHORTCUTS,
+        tool_only=PROMPT_SHORTCUTS | SHOWING,
         run=run_chat,
     ),
     ToolSpec(
@@ -146,6 +152,7 @@ TOOLS = (
         output_schema=s.COMPLETION_OUTPUT,
         method="POST",
         path=CHAT_COMPLETIONS,
+        tool_only=SHOWING,
         run=run_function_call,
     ),
 )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from server.tools import schemas as s
 from server.tools.chat import complete
-from server.tools.formatting import completion_text, usage_of
 from server.tools.paths import FIM_COMPLETIONS
+from server.tools.replies import completion_output
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 DEFAULT_FIM_MODEL = "codestral-latest"
@@ -32,7 +32,7 @@ async def run_code_complete(call: ToolCall) -> ToolOutput:
     body = call.fields()
     body.setdefault("model", DEFAULT_FIM_MODEL)
     response = await complete(call, body, "chat.completion")
-    return ToolOutput(completion_text(response), response, usage_of(response))
+    return await completion_output(call, response)
 
 
 TOOLS = (

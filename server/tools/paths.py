@@ -13,7 +13,7 @@ CHAT_MODERATIONS = "/v1/chat/moderations"
 OCR = "/v1/ocr"
 CLASSIFICATIONS = "/v1/classifications"
 CHAT_CLASSIFICATIONS = "/v1/chat/classifications"
-FILE_CONTENT = "/v1/files/{file_id}/content"  # downloads, and library documents copied from a file
+FILE_CONTENT = "/v1/files/{file_id}/content"  # downloads, library documents copied from a file, files replies name
 AUDIO_TRANSCRIPTIONS = "/v1/audio/transcriptions"
 
 # The endpoints a batch job can run (Mistral's ApiEndpoint); conversations have no tool of their own yet.
@@ -35,3 +35,6 @@ AGENT = "/v1/agents/{agent_id}"
 
 # All agents: created by mistral_create_agent (POST), listed by mistral_list_agents (GET).
 AGENTS = "/v1/agents"
+
+# Agents a page at a time (a cursor): mistral_list_agents, and agent ids suggested for prompt arguments.
+AGENTS_PAGES = "/v1/agents/pages"

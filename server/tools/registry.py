@@ -67,6 +67,33 @@ def _describe(error: ValidationError) -> str:
     return f"Invalid argument '{path or 'arguments'}': {shown}."
 
 
+def _tags(arm: Any) -> list[Any] | None:
+    """The `type` values an object arm of a union takes, or None when it does not say."""
+    tag = arm.get("properties", {}).get("type") if isinstance(arm, dict) else None
+    if not isinstance(tag, dict):
+        return None
+    return list(tag["enum"]) if "enum" in tag else [tag["const"]] if "const" in tag else None
+
+
+def _narrow(error: ValidationError) -> ValidationError | str:
+    """For a union of objects told apart by `type` (tools: functions or built-ins), the error of the arm
+    the value's `type` names, or what `type` may be; any other error as it is."""
+    if error.validator != "anyOf" or not isinstance(error.instance, dict):
+        return error
+    tag = error.instance.get("type")
+    tagged = [(index, _tags(arm), arm) for index, arm in enumerate(error.validator_value)]
+    if not any(tags for _, tags, _ in tagged):
+        return error
+    for index, tags, arm in tagged:
+        untyped = tag is None and "type" not in arm.get("required", [])
+        if untyped or (tags is not None and tag in tags):
+            found = best_match(e for e in error.context or [] if e.schema_path and e.schema_path[0] == index)
+            return _narrow(found) if found is not None else error
+    kinds = ", ".join(repr(t) for _, tags, _ in tagged for t in tags or [])
+    path = ".".join(str(p) for p in (*error.absolute_path, "type"))
+    return f"Invalid argument '{path}': {tag!r} is not one of {kinds}."
+
+
 def _refuse_unsendable(value: Any, path: tuple[str | int, ...]) -> None:
     """Raise for what no JSON request to Mistral can carry, anywhere in `value`: NaN or ±Infinity,
     and text (values and keys) holding an unpaired UTF-16 surrogate.
@@ -155,7 +182,12 @@ class ToolRegistry:
         if not isinstance(arguments, dict):
             raise ToolArgumentError("Tool arguments must be a JSON object.")
         _refuse_unsendable(arguments, ())
-        error = best_match(self._validators[name].iter_errors(arguments))
+        # Narrowed before best_match, which would otherwise pick an error from any arm of a union.
+        errors = [_narrow(e) for e in self._validators[name].iter_errors(arguments)]
+        told = next((e for e in errors if isinstance(e, str)), None)
+        error = best_match(e for e in errors if not isinstance(e, str))
+        if told is not None:
+            raise ToolArgumentError(told)
         if error is not None:
             raise ToolArgumentError(_describe(error))
         coerced: dict[str, Any] = _integers(self._specs[name].input_schema, arguments)
@@ -223,6 +255,10 @@ class ToolRegistry:
 
 
 def _content_chars(block: types.ContentBlock) -> int:
+    if isinstance(block, types.ImageContent):
+        # A client hands an image to the model as an image, not as characters; replies bound their
+        # images themselves (server/tools/replies/media.py).
+        return 0
     if isinstance(block, types.TextContent):
         return len(block.text)
     if isinstance(block, types.EmbeddedResource):

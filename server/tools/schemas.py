@@ -60,11 +60,33 @@ PRESENCE_PENALTY: Schema = {"type": "number", "minimum": -2, "maximum": 2, "desc
 FREQUENCY_PENALTY: Schema = {"type": "number", "minimum": -2, "maximum": 2, "description": "Penalise repeated words."}
 N: Schema = {"type": "integer", "minimum": 1, "maximum": 16, "description": "Number of completions to return."}
 SAFE_PROMPT: Schema = {"type": "boolean", "description": "Prepend Mistral's safety prompt."}
-PROMPT_MODE: Schema = {"type": "string", "enum": ["reasoning"], "description": "Mistral prompt mode."}
+PROMPT_MODE: Schema = {
+    "type": "string",
+    "enum": ["reasoning"],
+    "deprecated": True,
+    "description": "Deprecated for reasoning models: use reasoning_effort.",
+}
 REASONING_EFFORT: Schema = {
     "type": "string",
     "enum": ["none", "minimal", "low", "medium", "high", "xhigh"],
-    "description": "How hard reasoning models think.",
+    "description": "How hard a reasoning model thinks before answering (models that support it).",
+}
+INCLUDE_REASONING: Schema = {
+    "type": "boolean",
+    "description": "Put the model's reasoning in the text too (it is always in structuredContent).",
+}
+GUARDRAILS: Schema = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "block_on_error": {"type": "boolean"},
+            "moderation_llm_v1": {"type": "object"},
+            "moderation_llm_v2": {"type": "object"},
+        },
+        "additionalProperties": False,
+    },
+    "description": 'Moderation Mistral applies to this request, e.g. [{"moderation_llm_v2": {"action": "block"}}].',
 }
 PROMPT_CACHE_KEY: Schema = {"type": "string", "description": "Key grouping requests that share a prompt prefix."}
 SERVICE_TIER: Schema = {"type": "string", "enum": ["auto", "standard_only"]}
@@ -115,12 +137,51 @@ FUNCTION_TOOL: Schema = {
     "required": ["function"],
     "additionalProperties": False,
 }
+# Tools Mistral runs itself, in one shape: `type` says which, and which fields it needs.
+BUILT_IN_TOOL: Schema = {
+    "type": "object",
+    "properties": {
+        "type": {
+            "type": "string",
+            "enum": [
+                "web_search",
+                "web_search_premium",
+                "code_interpreter",
+                "image_generation",
+                "document_library",
+                "connector",
+            ],
+        },
+        "library_ids": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "connector_id": {"type": "string", "minLength": 1},
+        "authorization": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "enum": ["api-key", "oauth2-token"]},
+                "value": {"type": "string"},
+            },
+            "required": ["type", "value"],
+            "additionalProperties": False,
+        },
+        "tool_configuration": {"type": "object"},
+    },
+    "required": ["type"],
+    "additionalProperties": False,
+    "allOf": [
+        {"if": {"properties": {"type": {"const": "document_library"}}}, "then": {"required": ["library_ids"]}},
+        {"if": {"properties": {"type": {"const": "connector"}}}, "then": {"required": ["connector_id"]}},
+    ],
+}
 TOOLS: Schema = {
     "type": "array",
     "minItems": 1,
     "maxItems": 128,
-    "items": FUNCTION_TOOL,
-    "description": "Functions the model may call, in Mistral's (OpenAI-style) format.",
+    "items": {"anyOf": [FUNCTION_TOOL, BUILT_IN_TOOL]},
+    "description": (
+        'Functions ({"type": "function", "function": {...}}; their calls come back to you) or tools Mistral runs: '
+        '{"type": "web_search"}, web_search_premium, code_interpreter, image_generation, document_library '
+        "(library_ids), connector (connector_id)."
+    ),
 }
 TOOL_CHOICE: Schema = {
     "description": (

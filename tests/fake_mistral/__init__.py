@@ -7,10 +7,12 @@
 
 Request shapes and validation follow the public OpenAPI documents (current and
 legacy); see ``schemas.py``. Fault injection: ``fail_next``, ``stall_next``,
-``hold_next``/``release_held``, ``cut_stream_after``. Test helpers: ``add_file``, ``add_agent``, ``add_library``,
-``add_conversation``, ``set_job_status``, ``complete_job``, ``set_batch_status``, ``advance_on_read`` (a job
-moves one status per GET); for library documents, ``routes_libraries.finish_processing``. What a key creates
-is visible to that key only (``own``, ``visible``): another key gets 404, as from Mistral.
+``hold_next``/``release_held``, ``cut_stream_after``. Reply shapes of chat and agents completions
+(reasoning, built-in tools, citations, images): ``reply_as``. Test helpers: ``add_file``, ``add_agent``,
+``add_library``, ``add_conversation``, ``set_job_status``, ``complete_job``, ``set_batch_status``,
+``advance_on_read`` (a job moves one status per GET); for library documents,
+``routes_libraries.finish_processing``. What a key creates is visible to that key only (``own``,
+``visible``): another key gets 404, as from Mistral.
 """
 
 from .app import create_app

@@ -10,7 +10,8 @@ from starlette.responses import JSONResponse, Response
 
 from .common import get_state, hex_id, read_body, resolve_model, route
 from .errors import invalid_model, mistral_error, not_found
-from .generation import Completion, plan_chat, plan_fim
+from .generation import plan_chat, plan_fim
+from .reply_shapes import Reply, plain, shaped
 from .schemas import AGENTS_COMPLETION_REQUEST, CHAT_COMPLETION_REQUEST, FIM_COMPLETION_REQUEST
 from .state import FakeMistral
 from .streaming import EventStreamResponse, completion_chunks
@@ -30,38 +31,36 @@ def _message_order_error(messages: list[dict[str, Any]]) -> Response | None:
     )
 
 
-def _respond(
-    request: Request, state: FakeMistral, data: dict[str, Any], completion: Completion, model: str
-) -> Response:
+def _respond(request: Request, state: FakeMistral, data: dict[str, Any], reply: Reply, model: str) -> Response:
     """ChatCompletionResponse, or a CompletionEvent stream when ``stream`` is true."""
     completion_id = hex_id()
     created = int(time.time())
     n = data.get("n") or 1
     if data.get("stream"):
-        events = completion_chunks(
-            completion_id=completion_id, model=model, created=created, completion=completion, n=n
-        )
+        events = completion_chunks(completion_id=completion_id, model=model, created=created, reply=reply, n=n)
         cut_after = state.take_stream_cut(request.url.path)
         return EventStreamResponse(events, cut_after=cut_after, delay=state.stream_delay)
-    message = {
-        "role": "assistant",
-        "content": completion.content,
-        "tool_calls": completion.tool_calls,
-        "prefix": False,
-    }
     return JSONResponse(
         {
             "id": completion_id,
             "object": "chat.completion",
             "model": model,
             "created": created,
-            "usage": completion.usage,
-            "choices": [
-                {"index": index, "message": dict(message), "finish_reason": completion.finish_reason}
-                for index in range(n)
-            ],
+            "usage": reply.usage,
+            "choices": [reply.choice(index) for index in range(n)],
         }
     )
+
+
+def _chat_reply(state: FakeMistral, data: dict[str, Any], extra_tools: list[dict[str, Any]]) -> Reply:
+    """The plain fake's answer, or the reply shape a test chose once no function call is due."""
+    with state.lock:
+        reply, configured = state.chat_reply, state.tool_call_reply
+        shape, options = state.reply_shape, dict(state.reply_options)
+    completion = plan_chat(data, reply=reply, configured_tool_calls=configured, extra_tools=extra_tools)
+    if completion.tool_calls:
+        return plain(completion)
+    return shaped(shape, options, data, completion, reply, [*extra_tools, *(data.get("tools") or [])])
 
 
 async def chat_completions(request: Request) -> Response:
@@ -74,10 +73,7 @@ async def chat_completions(request: Request) -> Response:
         return invalid_model(data["model"])
     if (error := _message_order_error(data["messages"])) is not None:
         return error
-    with state.lock:
-        reply, configured = state.chat_reply, state.tool_call_reply
-    completion = plan_chat(data, reply=reply, configured_tool_calls=configured)
-    return _respond(request, state, data, completion, data["model"])
+    return _respond(request, state, data, _chat_reply(state, data, []), data["model"])
 
 
 async def fim_completions(request: Request) -> Response:
@@ -90,7 +86,7 @@ async def fim_completions(request: Request) -> Response:
         return invalid_model(data["model"])
     with state.lock:
         reply = state.fim_reply
-    return _respond(request, state, data, plan_fim(data, reply=reply), data["model"])
+    return _respond(request, state, data, plain(plan_fim(data, reply=reply)), data["model"])
 
 
 async def agents_completions(request: Request) -> Response:
@@ -100,15 +96,11 @@ async def agents_completions(request: Request) -> Response:
         return data
     with state.lock:
         agent = state.agents.get(data["agent_id"])
-        reply, configured = state.chat_reply, state.tool_call_reply
     if agent is None:
         return not_found("Agent", data["agent_id"])
     if (error := _message_order_error(data["messages"])) is not None:
         return error
-    completion = plan_chat(
-        data, reply=reply, configured_tool_calls=configured, extra_tools=list(agent.get("tools") or [])
-    )
-    return _respond(request, state, data, completion, agent["model"])
+    return _respond(request, state, data, _chat_reply(state, data, list(agent.get("tools") or [])), agent["model"])
 
 
 routes = [

@@ -3,7 +3,7 @@
 Each constant names the ``components.schemas`` entry it mirrors. ``forbid_extra``
 follows the document: schemas with ``additionalProperties: false`` reject unknown
 fields (422 ``extra_forbidden``); the others (JobIn, BatchJobIn, ...) ignore them.
-Deeply nested objects the fake does not care about are ``Loose``.
+Objects whose inner fields the fake does not check would be ``Loose`` (``validation.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .validation import (
     Nullable,
     Num,
     OneOf,
+    Spec,
     Str,
     Tagged,
     Uuid,
@@ -48,6 +49,28 @@ REFERENCE_CHUNK = Model(
     frozenset({"reference_ids"}),
 )
 AUDIO_CHUNK = Model("AudioChunk", {"type": Literal("input_audio"), "input_audio": Str()}, frozenset({"input_audio"}))
+TOOL_REFERENCE_CHUNK = Model(
+    "ToolReferenceChunk",
+    {
+        "type": Literal("tool_reference"),
+        "tool": Str(),  # BuiltInConnectors or any string
+        "title": Str(),
+        "url": Nullable(Str()),
+        "favicon": Nullable(Str()),
+        "description": Nullable(Str()),
+    },
+    frozenset({"tool", "title"}),
+)
+THINK_CHUNK = Model(
+    "ThinkChunk",
+    {
+        "type": Literal("thinking"),
+        "thinking": ListOf(OneOf(TEXT_CHUNK, TOOL_REFERENCE_CHUNK, REFERENCE_CHUNK)),
+        "signature": Nullable(Str()),
+        "closed": Bool(),
+    },
+    frozenset({"thinking"}),
+)
 
 # ContentChunk (discriminator: type)
 CONTENT_CHUNK = Tagged(
@@ -58,12 +81,12 @@ CONTENT_CHUNK = Tagged(
         "text": TEXT_CHUNK,
         "reference": REFERENCE_CHUNK,
         "file": FILE_CHUNK,
-        "thinking": Loose("ThinkChunk"),
+        "thinking": THINK_CHUNK,
         "input_audio": AUDIO_CHUNK,
     },
 )
 # SystemMessageContentChunks (discriminator: type)
-SYSTEM_CONTENT_CHUNK = Tagged("type", {"text": TEXT_CHUNK, "thinking": Loose("ThinkChunk")})
+SYSTEM_CONTENT_CHUNK = Tagged("type", {"text": TEXT_CHUNK, "thinking": THINK_CHUNK})
 
 CONTENT = Nullable(OneOf(Str(), ListOf(CONTENT_CHUNK)))
 
@@ -110,22 +133,62 @@ MESSAGE = Tagged(
 )
 MESSAGES = ListOf(MESSAGE)
 
-# Function / Tool; the built-in tools (web_search, code_interpreter, ...) are not checked.
+# Function / Tool and the built-in tools (WebSearchTool, ..., CustomConnector), told apart by `type`.
 FUNCTION = Model(
     "Function",
     {"name": Str(), "description": Str(), "strict": Bool(), "parameters": DictOf()},
     frozenset({"name", "parameters"}),
 )
+TOOL_CONFIGURATION = Model(
+    "ToolConfiguration",
+    {
+        "exclude": Nullable(ListOf(Str())),
+        "include": Nullable(ListOf(Str())),
+        "requires_confirmation": Nullable(ListOf(Str())),
+    },
+)
+
+
+def _built_in(
+    name: str, tag: str, fields: dict[str, Spec] | None = None, required: frozenset[str] = frozenset()
+) -> Model:
+    return Model(
+        name,
+        {"tool_configuration": Nullable(TOOL_CONFIGURATION), "type": Enum((tag,)), **(fields or {})},
+        required,
+    )
+
+
+# APIKeyAuth / OAuth2TokenAuth (discriminator: type)
+CONNECTOR_AUTH = Tagged(
+    "type",
+    {
+        "api-key": Model("APIKeyAuth", {"type": Enum(("api-key",)), "value": Str()}, frozenset({"value"})),
+        "oauth2-token": Model(
+            "OAuth2TokenAuth", {"type": Enum(("oauth2-token",)), "value": Str()}, frozenset({"value"})
+        ),
+    },
+)
 TOOL = Tagged(
     "type",
     {
         "function": Model("Tool", {"type": Enum(("function",)), "function": FUNCTION}, frozenset({"function"})),
-        "web_search": Loose("WebSearchTool"),
-        "web_search_premium": Loose("WebSearchPremiumTool"),
-        "code_interpreter": Loose("CodeInterpreterTool"),
-        "image_generation": Loose("ImageGenerationTool"),
-        "document_library": Loose("DocumentLibraryTool"),
-        "connector": Loose("CustomConnector"),
+        "web_search": _built_in("WebSearchTool", "web_search"),
+        "web_search_premium": _built_in("WebSearchPremiumTool", "web_search_premium"),
+        "code_interpreter": _built_in("CodeInterpreterTool", "code_interpreter"),
+        "image_generation": _built_in("ImageGenerationTool", "image_generation"),
+        "document_library": _built_in(
+            "DocumentLibraryTool",
+            "document_library",
+            {"library_ids": ListOf(Str(), min_items=1)},
+            frozenset({"library_ids"}),
+        ),
+        "connector": _built_in(
+            "CustomConnector",
+            "connector",
+            {"connector_id": Str(), "authorization": Nullable(CONNECTOR_AUTH)},
+            frozenset({"connector_id"}),
+        ),
     },
     default_tag="function",
 )
@@ -156,7 +219,58 @@ RESPONSE_FORMAT = Model(
 PREDICTION = Model("Prediction", {"type": Literal("content"), "content": Str()})
 STOP = Nullable(OneOf(Str(), ListOf(Str())))
 METADATA = Nullable(DictOf())
-GUARDRAILS = Nullable(ListOf(Loose("GuardrailConfig")))
+_MODERATION_ACTION = Enum(("none", "block"))  # ModerationLLMAction
+_V1_CATEGORIES = (
+    "sexual",
+    "hate_and_discrimination",
+    "violence_and_threats",
+    "dangerous_and_criminal_content",
+    "selfharm",
+    "health",
+    "financial",
+    "law",
+    "pii",
+)
+_V2_CATEGORIES = (
+    "sexual",
+    "hate_and_discrimination",
+    "violence_and_threats",
+    "dangerous",
+    "criminal",
+    "selfharm",
+    "health",
+    "financial",
+    "law",
+    "pii",
+    "jailbreaking",
+)
+
+
+def _moderation_config(name: str, categories: tuple[str, ...]) -> Model:
+    # ModerationLLMV1Config / ModerationLLMV2Config: no additionalProperties: false in the document.
+    thresholds = Model(f"{name}CategoryThresholds", {c: Nullable(Num()) for c in categories}, forbid_extra=False)
+    return Model(
+        f"{name}Config",
+        {
+            "model_name": Str(),
+            "custom_category_thresholds": Nullable(thresholds),
+            "ignore_other_categories": Bool(),
+            "action": _MODERATION_ACTION,
+        },
+        forbid_extra=False,
+    )
+
+
+GUARDRAIL_CONFIG = Model(
+    "GuardrailConfig",
+    {
+        "block_on_error": Bool(),
+        "moderation_llm_v1": Nullable(_moderation_config("ModerationLLMV1", _V1_CATEGORIES)),
+        "moderation_llm_v2": Nullable(_moderation_config("ModerationLLMV2", _V2_CATEGORIES)),
+    },
+    forbid_extra=False,
+)
+GUARDRAILS = Nullable(ListOf(GUARDRAIL_CONFIG))
 REASONING_EFFORT = Nullable(Enum(("none", "minimal", "low", "medium", "high", "xhigh")))
 
 # Sampling fields shared by ChatCompletionRequest / AgentsCompletionRequest / FIMCompletionRequest.

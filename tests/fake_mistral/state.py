@@ -6,6 +6,7 @@ every mutation happens under ``FakeMistral.lock``.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import Any
 from . import models
 from .audio_data import DEFAULT_TRANSCRIPT, Segment
 from .records import batch_output_lines, new_file_record
+from .reply_shapes import SHAPES, tiny_png
 
 DEFAULT_API_KEY = "sk-test-valid"
 DEFAULT_CHAT_REPLY = "Hello from fake Mistral."
@@ -123,6 +125,8 @@ class FakeMistral:
         self.chat_reply: str = DEFAULT_CHAT_REPLY
         self.fim_reply: str = DEFAULT_FIM_REPLY
         self.tool_call_reply: list[dict[str, Any]] | None = None
+        self.reply_shape: str = "text"  # see reply_as
+        self.reply_options: dict[str, Any] = {}
         self.stream_delay: float = 0.0
         self.set_cookie: str | None = None  # a Set-Cookie header on every answer, as a CDN in front may add
         self.hung_up: list[str] = []  # paths of stalled requests whose caller gave up (closed the connection)
@@ -158,6 +162,8 @@ class FakeMistral:
             self.chat_reply = DEFAULT_CHAT_REPLY
             self.fim_reply = DEFAULT_FIM_REPLY
             self.tool_call_reply = None
+            self.reply_shape = "text"
+            self.reply_options = {}
             self.stream_delay = 0.0
             self.set_cookie = None
             self.hung_up = []
@@ -316,6 +322,27 @@ class FakeMistral:
             return script.pop(0) if script else None
 
     # --- helpers for tests and routes ------------------------------------------------
+
+    def reply_as(
+        self, shape: str, *, fail: tuple[str, ...] = (), image: bytes | None = None, file: bytes | None = None
+    ) -> dict[str, Any]:
+        """Answer every later chat and agents completion in ``shape`` (``reply_shapes.SHAPES``).
+
+        ``fail`` names built-in tools whose executions fail (``tools``); ``image`` and ``file`` are the
+        bytes of the data: URL image and of the stored file (``image``; a tiny PNG by default).
+        Returns the options the shape uses (for ``image``: ``data_url`` and ``file_id``).
+        """
+        if shape not in SHAPES:
+            raise ValueError(f"unknown reply shape {shape!r}; one of {SHAPES}")
+        options: dict[str, Any] = {"fail": tuple(fail)}
+        if shape == "image":
+            inline = tiny_png() if image is None else image
+            options["data_url"] = "data:image/png;base64," + base64.b64encode(inline).decode()
+            stored = self.add_file(tiny_png(2, 2) if file is None else file, filename="chart.png", purpose="ocr")
+            options["file_id"] = stored["id"]
+        with self.lock:
+            self.reply_shape, self.reply_options = shape, options
+        return options
 
     def add_file(
         self,

@@ -18,7 +18,7 @@ import anyio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .generation import Completion, pieces
+from .reply_shapes import Reply, split_text
 
 DONE = b"data: [DONE]\n\n"
 
@@ -28,31 +28,69 @@ def encode_event(payload: Mapping[str, Any], *, named: bool = False) -> bytes:
     return name + b"data: " + json.dumps(payload).encode() + b"\n\n"
 
 
+def content_deltas(content: Any) -> list[Any]:
+    """``content`` as the pieces of it deltas carry: strings word by word, a chunk list chunk by chunk
+    (text and thinking word by word too), so that joining them gives ``content`` back."""
+    if isinstance(content, str):
+        return list(split_text(content))
+    deltas: list[Any] = []
+    for chunk in content or []:
+        if chunk.get("type") == "text":
+            deltas += [[{"type": "text", "text": part}] for part in split_text(chunk["text"])]
+        elif chunk.get("type") == "thinking":
+            for inner in chunk["thinking"]:
+                parts = split_text(inner["text"]) if inner.get("type") == "text" else [None]
+                for part in parts:
+                    piece = inner if part is None else {"type": "text", "text": part}
+                    deltas.append([{**chunk, "thinking": [piece]}])
+        else:
+            deltas.append([chunk])
+    return deltas
+
+
+def _message_deltas(message: dict[str, Any], index: int | None) -> list[dict[str, Any]]:
+    """Deltas that rebuild ``message``; ``index`` says which item of a ``messages`` array they are for."""
+    at = {} if index is None else {"index": index}
+    deltas: list[dict[str, Any]] = [{"role": message.get("role", "assistant"), **at}]
+    if index is None:
+        deltas[0]["content"] = ""  # Mistral's first delta of a single message
+    if message.get("content") is not None:
+        deltas += [{"content": piece, **at} for piece in content_deltas(message["content"])]
+    if message.get("tool_calls"):
+        deltas.append(
+            {"content": "", "tool_calls": message["tool_calls"], **at}
+            if index is None
+            else {"tool_calls": message["tool_calls"], **at}
+        )
+    for key in ("tool_call_id", "metadata"):
+        if message.get(key) is not None:
+            deltas.append({key: message[key], **at})
+    return deltas
+
+
 def completion_chunks(
-    *, completion_id: str, model: str, created: int, completion: Completion, n: int = 1
+    *, completion_id: str, model: str, created: int, reply: Reply, n: int = 1
 ) -> list[dict[str, Any]]:
     """CompletionChunk payloads for ``n`` identical choices; the last one carries ``usage``."""
 
-    def chunk(index: int, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+    def chunk(index: int, delta: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": completion_id,
             "object": "chat.completion.chunk",
             "created": created,
             "model": model,
-            "choices": [{"index": index, "delta": delta, "finish_reason": finish_reason}],
+            "choices": [{"index": index, "delta": delta, "finish_reason": None}],
         }
 
     events: list[dict[str, Any]] = []
     for index in range(n):
-        events.append(chunk(index, {"role": "assistant", "content": ""}))
-        if completion.tool_calls:
-            events.append(chunk(index, {"content": "", "tool_calls": completion.tool_calls}, "tool_calls"))
-            continue
-        parts = pieces(completion.content) or [""]
-        for position, part in enumerate(parts):
-            last = position == len(parts) - 1
-            events.append(chunk(index, {"content": part}, completion.finish_reason if last else None))
-    events[-1]["usage"] = completion.usage
+        if reply.messages is not None:
+            deltas = [d for position, m in enumerate(reply.messages) for d in _message_deltas(m, position)]
+        else:
+            deltas = _message_deltas(reply.message or {}, None)
+        events += [chunk(index, delta) for delta in deltas]
+        events[-1]["choices"][0]["finish_reason"] = reply.finish_reason
+    events[-1]["usage"] = reply.usage
     return events
 
 

@@ -101,17 +101,33 @@ async def test_agent_complete_with_an_unknown_agent_is_an_error_result(
     assert "no such resource (404)" in text_of(result)
 
 
-async def test_list_agents_pages_and_wraps_the_array(app: RunningApp, fake_mistral: FakeMistral) -> None:
+async def test_list_agents_pages_through_the_cursor_endpoint(app: RunningApp, fake_mistral: FakeMistral) -> None:
     fake_mistral.add_agent("ag_second", name="Second")
     result = await call_tool(app, fake_mistral, "mistral_list_agents", {"page_size": 1, "sources": ["api"]})
     assert not result.is_error, text_of(result)
-    [sent] = fake_mistral.requests_to("GET", "/v1/agents")
+    [sent] = fake_mistral.requests_to("GET", "/v1/agents/pages")
+    assert fake_mistral.requests_to("GET", "/v1/agents") == []  # deprecated in the reference
     assert sent.api_key == VALID_KEY
-    assert sorted(sent.query_items) == [("page", "0"), ("page_size", "1"), ("sources", "api")]
+    assert sorted(sent.query_items) == [("page_size", "1"), ("sources", "api")]
     assert [a["id"] for a in result.structured_content["data"]] == [SEEDED_AGENT_ID]
     assert result.structured_content["has_more"] is True
     assert "call again with page=1" in text_of(result)
     assert f"- {SEEDED_AGENT_ID}: Fake assistant (model mistral-medium-latest" in text_of(result)
+    token = result.structured_content["next_page_token"]
+    assert f"page_token={token}" in text_of(result)
+
+    by_cursor = await call_tool(app, fake_mistral, "mistral_list_agents", {"page_size": 1, "page_token": token})
+    by_page = await call_tool(app, fake_mistral, "mistral_list_agents", {"page_size": 1, "page": 1})
+    for later in (by_cursor, by_page):
+        assert [a["id"] for a in later.structured_content["data"]] == ["ag_second"], text_of(later)
+        assert later.structured_content["has_more"] is False
+    # `page` follows the cursor: one request for page 0, then one per page after it.
+    assert [dict(r.query_items).get("page_token") for r in fake_mistral.requests_to("GET", "/v1/agents/pages")] == [
+        None,
+        token,
+    ]
+    beyond = await call_tool(app, fake_mistral, "mistral_list_agents", {"page": 5})
+    assert beyond.structured_content["data"] == [] and "No agents on page 5." in text_of(beyond)
 
 
 async def test_get_agent_reads_one_agent(app: RunningApp, fake_mistral: FakeMistral) -> None:
@@ -138,6 +154,8 @@ async def test_get_unknown_agent_is_an_error_result(app: RunningApp, fake_mistra
         ("mistral_agent_complete", {"agent_id": "ag/../x", "prompt": "Hi"}, "agent_id"),
         ("mistral_list_agents", {"page_size": 0}, "page_size"),
         ("mistral_list_agents", {"sources": ["email"]}, "sources"),
+        ("mistral_list_agents", {"page": 1, "page_token": "abc"}, "page_token"),
+        ("mistral_list_agents", {"page": 21}, "page"),
         ("mistral_get_agent", {"agent_id": SEEDED_AGENT_ID, "agent_version": -1}, "agent_version"),
     ],
 )

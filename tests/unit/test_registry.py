@@ -165,6 +165,22 @@ def test_a_registry_refuses_two_tools_of_one_name(registry: ToolRegistry) -> Non
             {"messages": [{"role": "user", "content": "x"}], "tools": [{"function": {}}]},
             "Missing required argument 'name' in 'tools.0.function'.",
         ),
+        # A tool's `type` picks which of the tool shapes its other fields are checked against.
+        (
+            "mistral_chat",
+            {"prompt": "x", "tools": [{"type": "document_library"}]},
+            "Missing required argument 'library_ids' in 'tools.0'.",
+        ),
+        (
+            "mistral_agent_complete",
+            {"agent_id": "ag_1", "prompt": "x", "tools": [{"type": "web_search", "query": "x"}]},
+            "Unknown argument in 'tools.0': 'query' was unexpected. Allowed: authorization, connector_id,",
+        ),
+        (
+            "mistral_chat",
+            {"prompt": "x", "tools": [{"type": "calculator"}]},
+            "Invalid argument 'tools.0.type': 'calculator' is not one of 'function', 'web_search',",
+        ),
     ],
 )
 def test_validation_errors_name_the_argument(
@@ -471,3 +487,24 @@ async def test_a_result_within_the_limit_is_left_whole(registry: ToolRegistry, m
     assert "[Result cut" not in text_of(result)
     assert result.structured_content is not None
     assert [card["id"] for card in result.structured_content["data"]] == ids
+
+
+async def test_an_attached_image_leaves_the_answer_its_room(registry: ToolRegistry, mistral: Mistral) -> None:
+    # A client shows an image as an image: its base64 is not text the character limit is about.
+    image = b"\x89PNG\r\n\x1a\n" + bytes(900 * 1024)
+    answer = "Here is the chart you asked for. " * 150
+    url = "data:image/png;base64," + base64.b64encode(image).decode()
+    content = [{"type": "text", "text": answer}, {"type": "image_url", "image_url": {"url": url}}]
+    reply = {
+        "id": "c1",
+        "model": "mistral-small-latest",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+    }
+    result, _ = await call(
+        registry, mistral(lambda _: httpx.Response(200, json=reply)), "mistral_chat", {"prompt": "x"}
+    )
+    assert not result.is_error
+    assert text_of(result).startswith(answer + "[Image 1]")
+    assert "- Image 1: image/png, 900.0 KiB, attached as an image." in text_of(result)
+    [block] = [b for b in result.content if isinstance(b, types.ImageContent)]
+    assert base64.b64decode(block.data) == image and block.mime_type == "image/png"

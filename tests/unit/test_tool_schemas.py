@@ -43,11 +43,15 @@ def ops(*pairs: str, document: str = CURRENT, **kwargs: Any) -> Mapping:
 
 
 TOOLS: dict[str, Mapping] = {
-    # `prompt`/`system` become `messages`; `model` gets a default.
+    # `prompt`/`system` become `messages`; `model` gets a default; `include_reasoning` says how the reply is shown.
     "mistral_chat": ops(
-        "POST /v1/chat/completions", tool_only=frozenset({"prompt", "system"}), filled=frozenset({"model"})
+        "POST /v1/chat/completions",
+        tool_only=frozenset({"prompt", "system", "include_reasoning"}),
+        filled=frozenset({"model"}),
     ),
-    "mistral_function_call": ops("POST /v1/chat/completions", filled=frozenset({"model"})),
+    "mistral_function_call": ops(
+        "POST /v1/chat/completions", tool_only=frozenset({"include_reasoning"}), filled=frozenset({"model"})
+    ),
     "mistral_code_complete": ops("POST /v1/fim/completions", filled=frozenset({"model"})),
     "mistral_embed": ops("POST /v1/embeddings", filled=frozenset({"model"})),
     "mistral_moderate": ops(
@@ -58,9 +62,10 @@ TOOLS: dict[str, Mapping] = {
         "POST /v1/chat/classifications",
         renamed={"messages": "input.messages", "conversations[]": "input[].messages"},
     ),
-    # `prompt` becomes a one-message `messages`.
-    "mistral_agent_complete": ops("POST /v1/agents/completions", tool_only=frozenset({"prompt"})),
-    "mistral_list_agents": ops("GET /v1/agents"),
+    # `prompt` becomes a one-message `messages`; `include_reasoning` says how the reply is shown.
+    "mistral_agent_complete": ops("POST /v1/agents/completions", tool_only=frozenset({"prompt", "include_reasoning"})),
+    # Mistral pages agents by cursor only: `page` is found by following it.
+    "mistral_list_agents": ops("GET /v1/agents/pages", tool_only=frozenset({"page"})),
     "mistral_get_agent": ops("GET /v1/agents/{agent_id}"),
     "mistral_create_agent": ops("POST /v1/agents"),
     "mistral_update_agent": ops("PATCH /v1/agents/{agent_id}"),
