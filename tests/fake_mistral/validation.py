@@ -409,17 +409,6 @@ class ListOf(Spec):
                     {"field_type": "List", "max_length": self.max_items, "actual_length": len(value)},
                 )
             )
-        if self.min_items is not None and len(value) < self.min_items:
-            errors.append(
-                error_item(
-                    "too_short",
-                    loc,
-                    f"List should have at least {self.min_items} item{'s' if self.min_items != 1 else ''} after validation, "
-                    f"not {len(value)}",
-                    value,
-                    {"field_type": "List", "min_length": self.min_items, "actual_length": len(value)},
-                )
-            )
         return [self.item.validate(item, (*loc, index), errors) for index, item in enumerate(value)]
 
 

@@ -157,7 +157,7 @@ async def test_completion_is_empty_when_mistral_fails_or_nothing_can_be_suggeste
     async with connect(app.sign_up()["mcp_url"], mode) as client:
         fake_mistral.fail_next("/v1/models", status=500, times=5)
         failed = await client.complete(types.PromptReference(name="compare_models"), {"name": "models", "value": "m"})
-        fake_mistral.fail_next("/v1/agents", status=401)
+        fake_mistral.fail_next("/v1/agents/pages", status=401)
         rejected = await client.complete(
             types.ResourceTemplateReference(uri="mistral://agents/{agent_id}"), {"name": "agent_id", "value": ""}
         )
@@ -168,5 +168,6 @@ async def test_completion_is_empty_when_mistral_fails_or_nothing_can_be_suggeste
         other = await client.complete(
             types.ResourceTemplateReference(uri="mistral://nothing/{x}"), {"name": "x", "value": ""}
         )
+    fake_mistral.reset()  # faults not consumed must not reach tests that use the fake without resetting it
     for result in (failed, rejected, unknown, free_text, other):
         assert result.completion.values == []
