@@ -118,6 +118,7 @@ async def run_function_call(call: ToolCall) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_chat",
+        family="completions",
         title="Chat with a Mistral model",
         description=(
             "Send a conversation to a Mistral model and get its reply. Use for asking Mistral models questions, "
@@ -135,6 +136,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_function_call",
+        family="completions",
         title="Let a Mistral model choose function calls",
         description=(
             "Give a Mistral model a conversation and a list of function definitions (`tools`, JSON Schema "

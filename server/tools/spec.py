@@ -20,6 +20,8 @@ from typing import Any
 
 import mcp_types as types
 
+from server.errors import ToolArgumentError
+from server.policy import model_refusal
 from server.tools.progress import ProgressFn
 from server.upstream.client import Download, FileField, MistralClient
 
@@ -69,6 +71,7 @@ class ToolCall:
     progress: ProgressFn | None = None
     deadline: float | None = None  # time.monotonic() by which a streamed reply must be done
     spec: ToolSpec | None = None
+    allowed_models: frozenset[str] | None = None  # the connection's model allow-list (None: any model)
 
     @property
     def _spec(self) -> ToolSpec:
@@ -83,6 +86,17 @@ class ToolCall:
     def path(self, *, alternate: bool = False) -> str:
         return self._spec.operation(alternate=alternate).fill(self.arguments)
 
+    def _check_model(self, body: object) -> None:
+        """Refuse a body that would run a model outside the allow-list, defaults included: the model a
+        tool fills in itself is checked here, where every request body leaves.
+
+        Raises:
+            ToolArgumentError: naming the model and the allowed ones.
+        """
+        model = body.get("model") if self.allowed_models is not None and isinstance(body, Mapping) else None
+        if isinstance(model, str) and self.allowed_models is not None and model not in self.allowed_models:
+            raise ToolArgumentError(model_refusal(self._spec.name, model, self.allowed_models))
+
     async def send(
         self,
         *,
@@ -92,7 +106,13 @@ class ToolCall:
         data: Mapping[str, str] | None = None,
         alternate: bool = False,
     ) -> Any:
-        """Call the spec's endpoint (its alternate one if asked) and return the decoded reply."""
+        """Call the spec's endpoint (its alternate one if asked) and return the decoded reply.
+
+        Raises:
+            ToolArgumentError: the body names a model the connection does not allow.
+        """
+        self._check_model(json)
+        self._check_model(data)
         operation = self._spec.operation(alternate=alternate)
         response = await self.upstream.request(
             self.api_key,
@@ -119,6 +139,7 @@ class ToolCall:
 
     def stream(self, body: Any) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
         """The spec's endpoint as server-sent events, `"stream": true` added to `body`."""
+        self._check_model(body)
         return self.upstream.stream(self.api_key, self.path(), json={**body, "stream": True})
 
     async def download(self, *, offset: int, limit: int) -> Download:
@@ -149,6 +170,7 @@ class ToolSpec:
     input_schema: dict[str, Any]
     method: str
     path: str
+    family: str = ""  # one of server.policy.FAMILIES: what a connection's profile shows (checked by a test)
     render: Renderer = render_json
     run: ToolFn | None = None  # a tool that does more than forward its arguments and render the reply
     tool_only: frozenset[str] = frozenset()  # arguments never forwarded under their own name
