@@ -133,6 +133,7 @@ TOOLS = (
         path=CHAT_COMPLETIONS,
         tool_only=PROMPT_SHORTCUTS,
         run=run_chat,
+        read_only=True,  # a completion changes nothing at Mistral: read-only connections keep it
     ),
     ToolSpec(
         name="mistral_function_call",
@@ -149,5 +150,6 @@ TOOLS = (
         method="POST",
         path=CHAT_COMPLETIONS,
         run=run_function_call,
+        read_only=True,  # the calls are returned, not executed
     ),
 )

@@ -50,5 +50,6 @@ TOOLS = (
         method="POST",
         path=FIM_COMPLETIONS,
         run=run_code_complete,
+        read_only=True,
     ),
 )
