@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.errors import ApiError, ToolArgumentError
 from server.policy import ALL, CORE, CORE_TOOLS, EVERYTHING, FAMILIES, NEW_CONNECTION, Policy, Profile
@@ -224,3 +226,52 @@ async def test_a_default_model_outside_the_allow_list_is_refused_before_anything
     call = ToolCall({"input": "x"}, upstream=None, api_key="k", spec=spec, allowed_models=frozenset({"m"}))  # type: ignore[arg-type]  # never sent
     with pytest.raises(ToolArgumentError, match=r"'mistral-embed'.*Allowed models: m"):
         await spec.execute(call)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=10,
+)
+FIELD_VALUES = st.dictionaries(
+    st.sampled_from(sorted(policy_input.POLICY_FIELDS)),
+    JSON | st.sampled_from(["core", "all", "custom"]) | st.lists(st.sampled_from([*FAMILIES, "x"]), max_size=3),
+)
+
+
+@given(body=FIELD_VALUES)
+def test_any_json_is_a_policy_or_a_422(body: dict[str, Any]) -> None:
+    outcome: Policy | ApiError
+    try:
+        outcome = update(body)
+    except ApiError as error:
+        outcome = error
+    if isinstance(outcome, ApiError):
+        assert outcome.status == 422 and outcome.code.startswith("invalid_")
+    else:
+        assert Policy.from_stored(outcome.stored()) == outcome
+
+
+@given(
+    form=st.dictionaries(
+        st.sampled_from(
+            [
+                "profile",
+                "read_only",
+                "allowed_models",
+                "calls_per_day",
+                "tokens_per_month",
+                *(f"family_{f}" for f in FAMILIES),
+            ]
+        ),
+        st.text(),
+    )
+)
+def test_any_form_is_a_policy_or_a_422(form: dict[str, str]) -> None:
+    try:
+        policy_input.form_update(form, NEW_CONNECTION)
+    except ApiError as error:
+        status = error.status
+    else:
+        status = 200
+    assert status in {200, 422}
