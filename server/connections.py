@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from server.abandoned import AbandonedSignups
 from server.auth_cache import MAX_TTL, AuthCache
 from server.errors import ApiError, UpstreamAuthError, UpstreamError, UpstreamRateLimited
+from server.policy import NEW_CONNECTION, Policy
 from server.security import tokens
 from server.security.crypto import Keyring
 from server.upstream.client import MistralClient
@@ -54,6 +55,12 @@ class AuthenticatedConnection:
     id: str
     token_hash: str
     api_key: str = field(repr=False)
+    policy: Policy = field(kw_only=True)
+    """What the connection may call (its profile) and its owner's limits, as of this lookup."""
+
+    @classmethod
+    def of(cls, record: ConnectionRecord, api_key: str) -> AuthenticatedConnection:
+        return cls(record.id, record.token_hash, api_key, policy=Policy.from_stored(record.policy))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +108,8 @@ class ConnectionService:
     def _encrypt(self, connection_id: str, api_key: str) -> tuple[bytes, str]:
         return self.keyring.encrypt(api_key, associated_data(connection_id)), self.keyring.primary_key_id
 
-    async def create(self, raw_key: object) -> NewConnection:
-        """Validate the key with Mistral, then store it encrypted; nothing is stored on failure.
+    async def create(self, raw_key: object, policy: Policy = NEW_CONNECTION) -> NewConnection:
+        """Validate the key with Mistral, then store it encrypted with its policy; nothing is stored on failure.
 
         Raises:
             ApiError: bad key shape, key rejected, or Mistral unreachable.
@@ -123,6 +130,7 @@ class ConnectionService:
             key_updated_at=now,
             token_rotated_at=None,
             last_used_at=None,
+            policy=policy.stored(),
         )
         try:
             await self.repository.insert(record)
@@ -161,7 +169,7 @@ class ConnectionService:
             if record is None:
                 return None
             api_key = self.keyring.decrypt(record.key_ciphertext, associated_data(record.id))
-            return record.id, AuthenticatedConnection(record.id, record.token_hash, api_key)
+            return record.id, AuthenticatedConnection.of(record, api_key)
 
         return await self._resolve(token, lookup)
 
@@ -196,11 +204,25 @@ class ConnectionService:
         if record is None:
             return None
         api_key = self.keyring.decrypt(record.key_ciphertext, associated_data(record.id))
-        return AuthenticatedConnection(record.id, record.token_hash, api_key)
+        return AuthenticatedConnection.of(record, api_key)
 
     def forget(self, connection_id: str) -> None:
         """Drop what the token cache remembers of this connection (its OAuth grants changed elsewhere)."""
         self._recent.forget(connection_id)
+
+    async def set_policy(self, record: ConnectionRecord, policy: Policy) -> ConnectionRecord:
+        """Store the connection's new profile and limits. Like a revocation, it holds at once on this
+        replica and within the token cache's second on the others; the URL stays the same.
+
+        Raises:
+            ApiError: 404 when the connection was revoked meanwhile.
+        """
+        changed = await self.repository.set_policy(record.id, policy.stored())
+        self._recent.forget(record.id)
+        updated = await self.repository.get(record.id) if changed else None
+        if updated is None:
+            raise ApiError(404, "not_found", "The connection no longer exists.")
+        return updated
 
     async def revoke(self, record: ConnectionRecord) -> None:
         await self.repository.delete(record.id)

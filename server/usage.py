@@ -33,6 +33,11 @@ def _tokens(usage: Mapping[str, Any] | None, name: str) -> int:
     return value if isinstance(value, int) and value >= 0 else 0
 
 
+def tokens_used(usage: Mapping[str, Any] | None) -> int:
+    """Prompt and completion tokens of one call, as Mistral reported them (what a token cap counts)."""
+    return _tokens(usage, "prompt_tokens") + _tokens(usage, "completion_tokens")
+
+
 class UsageRecorder:
     def __init__(self, repository: ConnectionRepository, flush_interval: float = 2.0) -> None:
         self._repository = repository

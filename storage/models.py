@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, Dialect, ForeignKey, Integer, LargeBinary, String, TypeDecorator
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -40,6 +52,13 @@ class ConnectionRow(Base):
     key_updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     token_rotated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # The policy (server/policy): the profile ("core", "all" or comma-separated families) and the owner's
+    # limits; NULL is no limit. Rows older than the policy (and inserts by older replicas) get "all".
+    families: Mapped[str] = mapped_column(String(200), server_default="all")
+    read_only: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    allowed_models: Mapped[str | None] = mapped_column(Text, nullable=True)  # a JSON array of model ids
+    calls_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tokens_per_month: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class ToolUsageRow(Base):

@@ -7,9 +7,10 @@ the drivers' own per-statement bounds: a database that stops answering costs a c
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,18 @@ from storage.oauth_models import OAuthCodeRow, OAuthTokenRow
 
 
 @dataclass(frozen=True, slots=True)
+class StoredPolicy:
+    """A connection's policy as stored (`server.policy.Policy` reads and writes it); the defaults are
+    what rows older than the policy hold: every tool, no limit."""
+
+    families: str = "all"
+    read_only: bool = False
+    allowed_models: tuple[str, ...] | None = None
+    calls_per_day: int | None = None
+    tokens_per_month: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionRecord:
     id: str
     token_hash: str
@@ -33,6 +46,7 @@ class ConnectionRecord:
     key_updated_at: datetime
     token_rotated_at: datetime | None
     last_used_at: datetime | None
+    policy: StoredPolicy = field(default_factory=StoredPolicy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +95,30 @@ _COLUMNS = (
     ConnectionRow.key_updated_at,
     ConnectionRow.token_rotated_at,
     ConnectionRow.last_used_at,
+    ConnectionRow.families,
+    ConnectionRow.read_only,
+    ConnectionRow.allowed_models,
+    ConnectionRow.calls_per_day,
+    ConnectionRow.tokens_per_month,
 )
+
+
+def _policy_values(policy: StoredPolicy) -> dict[str, object]:
+    models = json.dumps(list(policy.allowed_models)) if policy.allowed_models is not None else None
+    return {
+        "families": policy.families,
+        "read_only": policy.read_only,
+        "allowed_models": models,
+        "calls_per_day": policy.calls_per_day,
+        "tokens_per_month": policy.tokens_per_month,
+    }
+
+
+def _models(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    models = json.loads(text)
+    return tuple(str(model) for model in models) if isinstance(models, list) else None
 
 
 def _record(row: Row[Any] | Any) -> ConnectionRecord:
@@ -95,6 +132,13 @@ def _record(row: Row[Any] | Any) -> ConnectionRecord:
         key_updated_at=row.key_updated_at,
         token_rotated_at=row.token_rotated_at,
         last_used_at=row.last_used_at,
+        policy=StoredPolicy(
+            families=row.families,
+            read_only=bool(row.read_only),
+            allowed_models=_models(row.allowed_models),
+            calls_per_day=row.calls_per_day,
+            tokens_per_month=row.tokens_per_month,
+        ),
     )
 
 
@@ -135,6 +179,7 @@ class ConnectionRepository:
                     key_updated_at=record.key_updated_at,
                     token_rotated_at=record.token_rotated_at,
                     last_used_at=record.last_used_at,
+                    **_policy_values(record.policy),
                 )
             )
 
@@ -180,6 +225,14 @@ class ConnectionRepository:
             values["key_updated_at"] = at
         async with self._begin() as conn:
             result = await conn.execute(update(ConnectionRow).where(ConnectionRow.id == connection_id).values(**values))
+        return bool(result.rowcount)
+
+    async def set_policy(self, connection_id: str, policy: StoredPolicy) -> bool:
+        """Replace the connection's profile and limits as a whole; True if the connection exists."""
+        async with self._begin() as conn:
+            result = await conn.execute(
+                update(ConnectionRow).where(ConnectionRow.id == connection_id).values(**_policy_values(policy))
+            )
         return bool(result.rowcount)
 
     async def usage(self, connection_id: str) -> list[ToolUsage]:

@@ -104,9 +104,13 @@ class RunningApp:
     def http(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30)
 
-    def sign_up(self, api_key: str = VALID_KEY) -> dict[str, Any]:
+    def sign_up(self, api_key: str = VALID_KEY, **choices: Any) -> dict[str, Any]:
+        """A new connection. Most tests drive tools beyond the `core` preset a connection gets by
+        default, so they ask for every tool; tests of profiles and policy pass their own `choices`
+        (`profile=None` sends none: the default)."""
+        body = {"api_key": api_key, "profile": "all", **choices}
         with self.http() as http:
-            response = http.post("/api/connections", json={"api_key": api_key})
+            response = http.post("/api/connections", json={k: v for k, v in body.items() if v is not None})
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
         return body

@@ -8,17 +8,18 @@ open (counted and logged) until Redis answers again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.limits.attempts import AttemptLimiter, SlidingWindowLimiter, Unlimited
 from server.limits.calls import CallLimits, Refusal
+from server.limits.caps import Caps, NoCaps
 from server.limits.concurrency import MemoryConcurrency
 from server.limits.deadlines import DEADLINE_GRACE, TOOL_DEADLINE
 from server.limits.redis_store import RedisLimits
 from server.settings import Settings, mask_url_password
 from server.settings.values import Rate
 
-__all__ = ["CallLimits", "Limits", "Refusal", "build_limits"]
+__all__ = ["CallLimits", "Caps", "Limits", "Refusal", "build_limits"]
 
 # A shared concurrency slot outlives its call only if a replica dies mid-call; then it
 # expires after the longest a call can take plus a margin: every retry timing out, or a
@@ -56,6 +57,8 @@ class Limits:
     calls: CallLimits
     redis: RedisLimits | None
     on_attempt_refused: Callable[[str], None] = _ignore
+    caps: Caps = field(default_factory=NoCaps)
+    """The owner's caps (calls per day, tokens per month), checked after `calls` admits a call."""
 
     def attempt_limiter(self, name: str, rate: Rate | None) -> AttemptLimiter:
         """A limiter for `rate` attempts per key (e.g. "signup"), shared through Redis when there is one.

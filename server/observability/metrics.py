@@ -64,7 +64,8 @@ class Metrics:
         self.http_in_flight = Gauge("mistral_mcp_http_requests_in_flight", "HTTP requests being answered.", registry=r)
         self.tool_calls = Counter(
             "mistral_mcp_tool_calls",
-            "MCP tool calls by outcome (ok, error, rate_limited, cancelled: the client hung up or the server stopped).",
+            "MCP tool calls by outcome (ok, error, rate_limited, policy: refused by the connection's own policy, "
+            "cancelled: the client hung up or the server stopped).",
             ["tool", "outcome"],
             registry=r,
         )

@@ -195,7 +195,7 @@ PROMPTS = (
                 suggests=suggestions.agents(),
             ),
         ),
-        families=frozenset({Family.LIBRARIES, Family.AGENTS}),
+        families=frozenset({Family.DOCUMENTS, Family.AGENTS}),
         text=_agent,
     ),
 )

@@ -108,7 +108,7 @@ KINDS = (
     Kind(
         links.LIBRARY_TEMPLATE,
         LIBRARY_PATH,
-        Family.LIBRARIES,
+        Family.DOCUMENTS,
         "library",
         "Mistral document library",
         "A document library: name, description, number and size of its documents.",

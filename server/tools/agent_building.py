@@ -194,6 +194,7 @@ def render_alias_deleted(call: ToolCall, reply: Any) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_create_agent",
+        family="agents",
         title="Create a Mistral agent",
         description=(
             "Make a reusable Mistral agent: a model with instructions and tools Mistral runs itself (web search, "
@@ -208,6 +209,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_update_agent",
+        family="agents",
         title="Update a Mistral agent",
         description=(
             "Change an agent's model, name, instructions, tools, completion arguments or handoffs; give only what "
@@ -223,6 +225,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_delete_agent",
+        family="agents",
         title="Delete a Mistral agent",
         description=(
             "Permanently delete an agent with all its versions and aliases; conversations and batch jobs can no "
@@ -238,6 +241,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_list_agent_versions",
+        family="agents",
         title="List a Mistral agent's versions",
         description=(
             f"The versions of one agent, a page at a time (default {DEFAULT_VERSIONS_PAGE_SIZE}), each with its "
@@ -253,6 +257,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_get_agent_version",
+        family="agents",
         title="Get one version of a Mistral agent",
         description=(
             "One version of an agent exactly as it was: model, instructions, tools, completion arguments. "
@@ -268,6 +273,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_set_agent_version",
+        family="agents",
         title="Switch a Mistral agent's version",
         description=(
             "Make an earlier (or later) version the one an agent uses from now on, e.g. to roll back an update. "
@@ -284,6 +290,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_set_agent_alias",
+        family="agents",
         title="Point a Mistral agent alias at a version",
         description=(
             'Create an alias such as "production" for one version of an agent, or move an existing alias to '
@@ -300,6 +307,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_list_agent_aliases",
+        family="agents",
         title="List a Mistral agent's aliases",
         description=(
             "The version aliases of one agent and the version each points to. structuredContent.data holds "
@@ -315,6 +323,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_delete_agent_alias",
+        family="agents",
         title="Delete a Mistral agent alias",
         description=(
             "Remove one version alias of an agent; the version itself stays. Callers that ask for the agent by "

@@ -136,6 +136,7 @@ def render_agent(call: ToolCall, agent: dict[str, Any]) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_agent_complete",
+        family="agents",
         title="Talk to a Mistral agent",
         description=(
             "Send a conversation to one of your Mistral agents: the agent's own model, instructions and tools "
@@ -153,6 +154,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_list_agents",
+        family="agents",
         title="List Mistral agents",
         description=(
             "List the agents of this Mistral workspace, newest first, a page at a time "
@@ -170,6 +172,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_get_agent",
+        family="agents",
         title="Get a Mistral agent",
         description=(
             "One agent's settings: model, instructions, tools, completion arguments, versions. "

@@ -169,6 +169,7 @@ def render_deleted(call: ToolCall, response: dict[str, Any]) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_create_batch_job",
+        family="jobs",
         title="Create a Mistral batch job",
         description=(
             "Run many requests to one endpoint asynchronously at a lower price: give `endpoint`, then "
@@ -183,6 +184,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_list_batch_jobs",
+        family="jobs",
         title="List Mistral batch jobs",
         description=(
             f"List batch jobs, newest first, a page at a time (default {DEFAULT_PAGE_SIZE}), filtered by status, "
@@ -199,6 +201,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_get_batch_job",
+        family="jobs",
         title="Get a Mistral batch job",
         description=(
             "Status and counts of one batch job, with its output and error file ids; `inline: true` also "
@@ -215,6 +218,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_cancel_batch_job",
+        family="jobs",
         title="Cancel a Mistral batch job",
         description=(
             "Stop a queued or running batch job; requests not yet run are dropped. Returns the job with its new "
@@ -230,6 +234,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_delete_batch_job",
+        family="jobs",
         title="Delete a Mistral batch job",
         description=(
             "Permanently delete a batch job you no longer need. To stop a queued or running job instead, use "

@@ -123,6 +123,7 @@ async def run_function_call(call: ToolCall) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_chat",
+        family="completions",
         title="Chat with a Mistral model",
         description=(
             "Send a conversation to a Mistral model and get its reply. Use for asking Mistral models questions, "
@@ -138,9 +139,11 @@ TOOLS = (
         path=CHAT_COMPLETIONS,
         tool_only=PROMPT_SHORTCUTS | SHOWING,
         run=run_chat,
+        read_only=True,  # a completion changes nothing at Mistral: read-only connections keep it
     ),
     ToolSpec(
         name="mistral_function_call",
+        family="completions",
         title="Let a Mistral model choose function calls",
         description=(
             "Give a Mistral model a conversation and a list of function definitions (`tools`, JSON Schema "
@@ -154,5 +157,6 @@ TOOLS = (
         path=CHAT_COMPLETIONS,
         tool_only=SHOWING,
         run=run_function_call,
+        read_only=True,  # the calls are returned, not executed
     ),
 )

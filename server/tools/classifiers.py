@@ -70,6 +70,7 @@ async def run_classify(call: ToolCall) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_classify",
+        family="moderation",
         title="Classify texts or conversations with a Mistral classifier",
         description=(
             "Score texts (`input`) or conversations (`messages`, or several `conversations`) with a classifier model: "

@@ -71,6 +71,7 @@ async def run_embed(call: ToolCall) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_embed",
+        family="embeddings",
         title="Embed texts with Mistral",
         description=(
             "Turn a text or a list of texts into embedding vectors for search, clustering or similarity. "

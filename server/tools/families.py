@@ -1,9 +1,8 @@
 """Who is asking, as the surfaces beyond tools (resources, prompts, completions) see the caller.
 
 Every resource kind and prompt names the tool family it belongs to. A connection's profile and
-policy (issue 16) will decide which families it may use: that decision is `Caller.allows`, made
-once per request where the caller is built (`server/transport/context.py: caller_of`). Until
-then every family is allowed.
+policy decides which families it may use: that decision is `Caller.allows`, made once per
+request where the caller is built (`server/transport/context.py: family_caller`).
 """
 
 from __future__ import annotations
@@ -16,11 +15,12 @@ from server.upstream.client import MistralClient
 
 
 class Family(StrEnum):
-    MODELS = "models"  # models, chat and comparisons
-    DOCUMENTS = "documents"  # files, OCR, transcription
+    """The tool families (`server.policy.FAMILIES`) that resources, prompts and suggestions belong to."""
+
+    MODELS = "models"  # the key's models
+    DOCUMENTS = "documents"  # files, OCR, document libraries
     JOBS = "jobs"  # fine-tuning and batch jobs
     AGENTS = "agents"  # agents and conversations
-    LIBRARIES = "libraries"  # document libraries
 
 
 def every_family(_family: Family) -> bool:

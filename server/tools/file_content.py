@@ -268,6 +268,7 @@ def _blob_block(file_id: str, mimetype: str, content: bytes) -> types.ContentBlo
 TOOLS = (
     ToolSpec(
         name="mistral_upload_file",
+        family="documents",
         title="Upload a file to Mistral",
         description=(
             "Upload a file to Mistral (multipart) for fine-tuning (JSONL), batch jobs (JSONL) or "
@@ -284,6 +285,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_download_file",
+        family="documents",
         title="Read a file stored at Mistral",
         description=(
             "Read a file's content, e.g. batch results or training data. Text comes back inline as UTF-8; "

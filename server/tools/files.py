@@ -111,6 +111,7 @@ def render_deleted(call: ToolCall, response: dict[str, Any]) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_list_files",
+        family="documents",
         title="List files uploaded to Mistral",
         description=(
             "List the files in this Mistral workspace, newest first, a page at a time: training data, batch "
@@ -127,6 +128,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_get_file",
+        family="documents",
         title="Get a Mistral file's details",
         description=(
             "Details of one uploaded file: name, size, purpose, sample type, line count. To read its content "
@@ -142,6 +144,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_get_file_url",
+        family="documents",
         title="Get a download link for a Mistral file",
         description=(
             "A signed URL that downloads one file without an API key, valid for `expiry` hours (default 24). "
@@ -157,6 +160,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_delete_file",
+        family="documents",
         title="Delete a file from Mistral",
         description=(
             "Permanently delete an uploaded file. Jobs that used it keep their results. This cannot be undone: "

@@ -38,6 +38,7 @@ async def run_code_complete(call: ToolCall) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_code_complete",
+        family="completions",
         title="Complete code with Codestral (fill in the middle)",
         description=(
             "Fill in code between a `prompt` (code before the cursor) and an optional `suffix` (code after it) "
@@ -49,5 +50,6 @@ TOOLS = (
         method="POST",
         path=FIM_COMPLETIONS,
         run=run_code_complete,
+        read_only=True,
     ),
 )

@@ -62,6 +62,7 @@ def render_archived(call: ToolCall, reply: dict[str, Any]) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_update_model",
+        family="models",
         title="Rename or redescribe a fine-tuned Mistral model",
         description=(
             "Set the name, the description or both of one of your fine-tuned models; the values given replace the "
@@ -77,6 +78,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_archive_model",
+        family="models",
         title="Archive a fine-tuned Mistral model",
         description=(
             "Archive one of your fine-tuned models you no longer use. Nothing is deleted: mistral_unarchive_model "
@@ -91,6 +93,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_unarchive_model",
+        family="models",
         title="Unarchive a fine-tuned Mistral model",
         description=(
             "Bring an archived fine-tuned model back (undoes mistral_archive_model). Returns the model id and its "

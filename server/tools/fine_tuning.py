@@ -241,6 +241,7 @@ def _job_spec(**fields: Any) -> ToolSpec:
 TOOLS = (
     ToolSpec(
         name="mistral_create_fine_tuning_job",
+        family="jobs",
         title="Create a Mistral fine-tuning job",
         description=(
             "Fine-tune a Mistral model on uploaded JSONL files. Upload data first with mistral_upload_file "
@@ -257,6 +258,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_list_fine_tuning_jobs",
+        family="jobs",
         title="List Mistral fine-tuning jobs",
         description=(
             f"List fine-tuning jobs, newest first, a page at a time (default {DEFAULT_PAGE_SIZE}), filtered by "
@@ -273,6 +275,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_get_fine_tuning_job",
+        family="jobs",
         title="Get a Mistral fine-tuning job",
         description=(
             "Status and details of one fine-tuning job: status, events, checkpoints with metrics, and the "
@@ -289,6 +292,7 @@ TOOLS = (
     ),
     _job_spec(
         name="mistral_cancel_fine_tuning_job",
+        family="jobs",
         title="Cancel a Mistral fine-tuning job",
         description=(
             "Stop a queued or running fine-tuning job. Training done so far is lost and cannot be resumed. "
@@ -302,6 +306,7 @@ TOOLS = (
     ),
     _job_spec(
         name="mistral_start_fine_tuning_job",
+        family="jobs",
         title="Start a validated Mistral fine-tuning job",
         description=(
             "Start a fine-tuning job created with `auto_start: false` once it is validated. Training is billed. "

@@ -163,6 +163,7 @@ async def run_unshare(call: ToolCall) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_create_library",
+        family="documents",
         title="Create a Mistral document library",
         description=(
             "Create a document library that Mistral agents and conversations can search (their document_library "
@@ -176,6 +177,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_list_libraries",
+        family="documents",
         title="List Mistral document libraries",
         description=(
             "List the document libraries you own or that are shared with you, a page at a time, optionally by "
@@ -191,6 +193,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_get_library",
+        family="documents",
         title="Get a Mistral document library",
         description=(
             "Details of one document library: name, description, owner, number of documents and total size. "
@@ -206,6 +209,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_update_library",
+        family="documents",
         title="Rename or redescribe a Mistral library",
         description=(
             "Change a document library's name, description or both; the values given replace the current ones. "
@@ -221,6 +225,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_delete_library",
+        family="documents",
         title="Delete a Mistral document library",
         description=(
             "Permanently delete a document library together with all its documents; agents that search it find "
@@ -236,6 +241,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_list_library_shares",
+        family="documents",
         title="List who can use a Mistral library",
         description=(
             "List the users, workspaces and organizations a document library is shared with, and the role each "
@@ -251,6 +257,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_share_library",
+        family="documents",
         title="Share a Mistral library",
         description=(
             "Give a user, workspace or organization (by its UUID) Viewer or Editor access to a library you own, or "
@@ -266,6 +273,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_unshare_library",
+        family="documents",
         title="Stop sharing a Mistral library",
         description=(
             "Remove the access a user, workspace or organization has to a document library. The owner's own "

@@ -201,6 +201,7 @@ def render_reprocessing(call: ToolCall, reply: Any) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_upload_library_document",
+        family="documents",
         title="Add a document to a Mistral library",
         description=(
             "Add a document (PDF, Word, slides, text, Markdown, …) to a library so agents and conversations can "
@@ -219,6 +220,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_list_library_documents",
+        family="documents",
         title="List the documents of a Mistral library",
         description=(
             f"List the documents in a library, newest first, a page at a time (default {DEFAULT_PAGE_SIZE}), "
@@ -234,6 +236,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_get_library_document",
+        family="documents",
         title="Read a document of a Mistral library",
         description=(
             "One library document: its details, processing status and the text Mistral extracted from it "
@@ -252,6 +255,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_delete_library_document",
+        family="documents",
         title="Delete a document from a Mistral library",
         description=(
             "Permanently delete one document from a library and from its search index. This cannot be undone: "
@@ -267,6 +271,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_reprocess_library_document",
+        family="documents",
         title="Reprocess a document of a Mistral library",
         description=(
             "Have Mistral extract and index a library document again, e.g. after its processing failed. "

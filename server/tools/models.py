@@ -90,8 +90,17 @@ def render_models(call: ToolCall, response: dict[str, Any]) -> ToolOutput:
     if call.arguments.get("fine_tuned_only"):
         cards = [c for c in cards if c.get("type") == "fine-tuned"]
     head = f"{len(cards)} of {total} models" if len(cards) != total else f"{total} models"
-    text = "\n".join([f"{head}:", *(_line(c) for c in cards)]) if cards else f"No model matches (of {total})."
-    return ToolOutput(text, {**response, "data": cards, "total_listed": total})
+    allowed = call.allowed_models
+    if allowed is None:
+        lines = [_line(c) for c in cards]
+    else:  # every model is listed; the ones this connection may run are marked
+        head += f" (this connection may run only the ones marked [allowed]: {', '.join(sorted(allowed))})"
+        lines = [_line(c) + (" [allowed]" if c.get("id") in allowed else "") for c in cards]
+    text = "\n".join([f"{head}:", *lines]) if cards else f"No model matches (of {total})."
+    structured = {**response, "data": cards, "total_listed": total}
+    if allowed is not None:
+        structured["allowed_models"] = sorted(allowed)
+    return ToolOutput(text, structured)
 
 
 def render_model(call: ToolCall, card: dict[str, Any]) -> ToolOutput:
@@ -112,6 +121,7 @@ def render_deleted(call: ToolCall, response: dict[str, Any]) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_list_models",
+        family="models",
         title="List Mistral models",
         description=(
             "List the models this Mistral key can use, including your fine-tuned models. "
@@ -131,6 +141,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_get_model",
+        family="models",
         title="Get a Mistral model",
         description=(
             "Details of one model: capabilities, context length, aliases, "
@@ -146,6 +157,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_delete_model",
+        family="models",
         title="Delete a fine-tuned Mistral model",
         description=(
             "Permanently delete one of your fine-tuned models (ids start with 'ft:'). "

@@ -62,6 +62,7 @@ async def run_moderate(call: ToolCall) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_moderate",
+        family="moderation",
         title="Moderate text with Mistral",
         description=(
             "Check texts (`input`) or a conversation (`messages`) against Mistral's moderation categories "

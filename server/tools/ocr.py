@@ -106,6 +106,7 @@ async def run_ocr(call: ToolCall) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_ocr",
+        family="documents",
         title="Read a document or image with Mistral OCR",
         description=(
             "Extract the text of a PDF, document or image as markdown with Mistral OCR. Give "

@@ -21,6 +21,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from server.errors import ToolArgumentError, UpstreamError, UpstreamStreamBroken
 from server.limits.deadlines import DEADLINE_GRACE, TOOL_DEADLINE
+from server.policy import EVERYTHING, Policy, Profile
 from server.tools.limits import fit_result
 from server.tools.progress import ProgressFn, ProgressReporter
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
@@ -141,7 +142,9 @@ class ToolRegistry:
             self._specs[spec.name] = spec
         self._validators = {name: Draft202012Validator(s.input_schema) for name, s in self._specs.items()}
         # Built once: listing tools is on every client's hot path and never changes at run time.
-        self._listing = types.ListToolsResult(tools=[s.to_mcp() for s in self._specs.values()])
+        self._tools = {name: spec.to_mcp() for name, spec in self._specs.items()}
+        # One listing per profile and read-only setting, made on first use: a few hundred at most.
+        self._listings: dict[tuple[Profile, bool], types.ListToolsResult] = {}
         self._running = 0
         self._idle = anyio.Event()
         self._idle.set()
@@ -155,8 +158,22 @@ class ToolRegistry:
     def get(self, name: str) -> ToolSpec | None:
         return self._specs.get(name)
 
-    def listing(self) -> types.ListToolsResult:
-        return self._listing
+    def visible(self, policy: Policy) -> list[ToolSpec]:
+        """The tools `policy` shows, in listing order: the only ones its connection may call."""
+        return [
+            spec
+            for spec in self._specs.values()
+            if policy.shows(spec.name, spec.family, changes_something=not spec.read_only)
+        ]
+
+    def listing(self, policy: Policy = EVERYTHING) -> types.ListToolsResult:
+        key = (policy.profile, policy.read_only)
+        listing = self._listings.get(key)
+        if listing is None:
+            listing = self._listings[key] = types.ListToolsResult(
+                tools=[self._tools[spec.name] for spec in self.visible(policy)]
+            )
+        return listing
 
     @property
     def running(self) -> int:
@@ -201,8 +218,13 @@ class ToolRegistry:
         upstream: MistralClient,
         api_key: str,
         progress: ProgressFn | None,
+        allowed_models: frozenset[str] | None = None,
     ) -> tuple[types.CallToolResult, ToolOutput | None]:
-        """Run a tool; every failure becomes an `isError` result, never an exception."""
+        """Run a tool; every failure becomes an `isError` result, never an exception.
+
+        Whether the caller may run it at all is decided before (`server.tools.access`); `allowed_models`
+        is checked again on every request body the tool sends, where the models it fills in show.
+        """
         spec = self._specs.get(name)
         if spec is None:
             return error_result(f"Unknown tool '{name}'. Call tools/list to see the available tools."), None
@@ -214,7 +236,7 @@ class ToolRegistry:
             async with anyio.create_task_group() as tasks:
                 if reporter is not None:
                     tasks.start_soon(reporter.keep_alive)
-                outcome = await self._run(spec, arguments, upstream, api_key, reporter)
+                outcome = await self._run(spec, arguments, upstream, api_key, reporter, allowed_models)
                 tasks.cancel_scope.cancel()
             return outcome
         finally:
@@ -229,10 +251,12 @@ class ToolRegistry:
         upstream: MistralClient,
         api_key: str,
         progress: ProgressFn | None,
+        allowed_models: frozenset[str] | None,
     ) -> tuple[types.CallToolResult, ToolOutput | None]:
         try:
             deadline = time.monotonic() + TOOL_DEADLINE
-            call = ToolCall(self.validate(spec.name, arguments), upstream, api_key, progress, deadline, spec=spec)
+            arguments = self.validate(spec.name, arguments)
+            call = ToolCall(arguments, upstream, api_key, progress, deadline, spec=spec, allowed_models=allowed_models)
             with anyio.fail_after(TOOL_DEADLINE + DEADLINE_GRACE):
                 output = await spec.execute(call)
         except UpstreamStreamBroken as exc:

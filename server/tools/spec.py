@@ -20,6 +20,8 @@ from typing import Any
 
 import mcp_types as types
 
+from server.errors import ToolArgumentError
+from server.policy import model_refusal
 from server.tools.icons import ICONS
 from server.tools.progress import ProgressFn
 from server.upstream.client import Download, FileField, FormPart, MistralClient
@@ -71,6 +73,7 @@ class ToolCall:
     progress: ProgressFn | None = None
     deadline: float | None = None  # time.monotonic() by which a streamed reply must be done
     spec: ToolSpec | None = None
+    allowed_models: frozenset[str] | None = None  # the connection's model allow-list (None: any model)
 
     @property
     def _spec(self) -> ToolSpec:
@@ -85,6 +88,17 @@ class ToolCall:
     def path(self, *, alternate: bool = False) -> str:
         return self._spec.operation(alternate=alternate).fill(self.arguments)
 
+    def _check_model(self, body: object) -> None:
+        """Refuse a body that would run a model outside the allow-list, defaults included: the model a
+        tool fills in itself is checked here, where every request body leaves.
+
+        Raises:
+            ToolArgumentError: naming the model and the allowed ones.
+        """
+        model = body.get("model") if self.allowed_models is not None and isinstance(body, Mapping) else None
+        if isinstance(model, str) and self.allowed_models is not None and model not in self.allowed_models:
+            raise ToolArgumentError(model_refusal(self._spec.name, model, self.allowed_models))
+
     async def send(
         self,
         *,
@@ -95,7 +109,14 @@ class ToolCall:
         multipart: Sequence[tuple[str, FormPart]] | None = None,
         alternate: bool = False,
     ) -> Any:
-        """Call the spec's endpoint (its alternate one if asked) and return the decoded reply."""
+        """Call the spec's endpoint (its alternate one if asked) and return the decoded reply.
+
+        Raises:
+            ToolArgumentError: the body names a model the connection does not allow.
+        """
+        self._check_model(json)
+        self._check_model(data)
+        self._check_model(_text_parts(multipart))
         operation = self._spec.operation(alternate=alternate)
         response = await self.upstream.request(
             self.api_key,
@@ -129,7 +150,12 @@ class ToolCall:
         final: Callable[[dict[str, Any]], bool] | None = None,
     ) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
         """The spec's endpoint as server-sent events: `"stream": true` added to the JSON `body`, or
-        as a part of the `multipart` body; `final` recognises the last event of a stream without `[DONE]`."""
+        as a part of the `multipart` body; `final` recognises the last event of a stream without `[DONE]`.
+
+        Raises:
+            ToolArgumentError: the body names a model the connection does not allow.
+        """
+        self._check_model(_text_parts(multipart) if multipart is not None else body)
         if multipart is not None:
             parts = [*multipart, ("stream", "true")]
             return self.upstream.stream(self.api_key, self.path(), multipart=parts, final=final)
@@ -138,6 +164,11 @@ class ToolCall:
     async def download(self, *, offset: int, limit: int, alternate: bool = False) -> Download:
         path = self.path(alternate=alternate)
         return await self.upstream.download(self.api_key, path, offset=offset, limit=limit)
+
+
+def _text_parts(multipart: Sequence[tuple[str, FormPart]] | None) -> dict[str, str] | None:
+    """A multipart body's plain fields (a `model` among them), for the checks JSON bodies get."""
+    return {name: part for name, part in multipart if isinstance(part, str)} if multipart is not None else None
 
 
 ToolFn = Callable[[ToolCall], Awaitable[ToolOutput]]
@@ -164,6 +195,7 @@ class ToolSpec:
     input_schema: dict[str, Any]
     method: str
     path: str
+    family: str = ""  # one of server.policy.FAMILIES: what a connection's profile shows (checked by a test)
     render: Renderer = render_json
     run: ToolFn | None = None  # a tool that does more than forward its arguments and render the reply
     tool_only: frozenset[str] = frozenset()  # arguments never forwarded under their own name

@@ -163,6 +163,7 @@ def render_voice(call: ToolCall, reply: Any) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_speak",
+        family="audio",
         title="Say a text aloud with Mistral (Voxtral)",
         description=(
             "Turn a short text into speech and return it as audio content. Pick a voice with "
@@ -179,6 +180,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_list_voices",
+        family="audio",
         title="List Mistral's speech voices",
         description=(
             "List the voices mistral_speak can use, preset ones and your custom ones, with their language, "
@@ -194,6 +196,7 @@ TOOLS = (
     ),
     ToolSpec(
         name="mistral_get_voice",
+        family="audio",
         title="Get a Mistral voice's details",
         description=(
             "Details of one speech voice: name, slug, languages, gender, age, tags and description. Use its id "

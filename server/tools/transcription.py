@@ -229,6 +229,7 @@ async def run_transcribe(call: ToolCall) -> ToolOutput:
 TOOLS = (
     ToolSpec(
         name="mistral_transcribe",
+        family="audio",
         title="Transcribe audio with Mistral (Voxtral)",
         description=(
             "Transcribe speech in a recording (meeting, call, voice note) to text, optionally with speaker "

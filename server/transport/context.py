@@ -27,9 +27,6 @@ def request_id(ctx: ServerRequestContext[Any, Any]) -> str | None:
 
 
 def family_caller(services: Services, connection: AuthenticatedConnection) -> Caller:
-    """The caller as resources, prompts and completions see it.
-
-    The one place a connection's profile and policy (issue 16) say which tool families it may use:
-    pass them as `allows`. Until then every family is allowed.
-    """
-    return Caller(services.upstream, connection.api_key)
+    """The caller as resources, prompts and completions see it: the one place a connection's profile
+    says which tool families they may reach."""
+    return Caller(services.upstream, connection.api_key, allows=connection.policy.profile.covers)

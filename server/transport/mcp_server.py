@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import mcp_types as types
+from mcp.server.caching import CacheHint
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import Server
 
@@ -16,10 +17,12 @@ from server.connections import AuthenticatedConnection
 from server.prompts import Prompts
 from server.resources import build_resources
 from server.services import Services
+from server.tools.access import refusal as policy_refusal
 from server.tools.icons import ICONS
 from server.tools.registry import ProgressFn, ToolRegistry, error_result
 from server.transport.context import request_id, request_parts
 from server.transport.offers import Offers
+from server.usage import tokens_used
 
 __all__ = ["INSTRUCTIONS", "build_mcp_server"]
 
@@ -33,8 +36,15 @@ INSTRUCTIONS = (
     "or OCR of a file; run fine-tuning with dry_run first to see the cost, and watch a job with "
     "wait_seconds. Delete and cancel tools cannot be undone. Each result has readable text and the full "
     "Mistral response in structuredContent; lists come a page at a time and the text says how to get the "
-    "next page or file window."
+    "next page or file window. Which tools are listed is the connection owner's choice (its tool profile, "
+    "changed on the manage page without a new URL)."
 )
+
+TOOL_LIST_TTL_MS = 60_000
+"""How long a 2026-07-28 client may reuse a `tools/list` answer. The list changes only when its owner
+changes the connection's profile or policy: a minute spares a client that lists before every turn
+nearly every request, and a tool just hidden is refused on call at once (within the token cache's
+second) whatever a client remembers. Private: the list is the connection's own."""
 
 
 def _progress_fn(ctx: ServerRequestContext[Any, Any]) -> ProgressFn | None:
@@ -49,9 +59,13 @@ def _progress_fn(ctx: ServerRequestContext[Any, Any]) -> ProgressFn | None:
 
 def build_mcp_server(registry: ToolRegistry, *, website_url: str | None = None) -> Server[Any]:
     async def list_tools(
-        _ctx: ServerRequestContext[Any, Any], _params: types.PaginatedRequestParams | None
+        ctx: ServerRequestContext[Any, Any], _params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return registry.listing()
+        parts = request_parts(ctx)
+        if parts is None:  # the endpoint lets no unauthenticated request through: a wiring bug
+            logger.error("tools/list reached the SDK without an authenticated caller")
+            return types.ListToolsResult(tools=[])
+        return registry.listing(parts[1].policy)
 
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
@@ -64,7 +78,18 @@ def build_mcp_server(registry: ToolRegistry, *, website_url: str | None = None) 
         # Only registry names become log fields and metric labels, never what the client typed.
         tool = params.name if params.name in registry else "unknown"
         fields = {"tool": tool, "connection_id": connection.id, "request_id": request_id(ctx)}
+        spec = registry.get(params.name)
+        if spec is not None:
+            manage_url = f"{services.settings.public_url}/manage"
+            refused = policy_refusal(spec, params.arguments, connection.policy, manage_url)
+            if refused is not None:  # the connection's own choice: no upstream call, no rate-limit slot
+                services.metrics.tool_calls.labels(tool, "policy").inc()
+                logger.info("tool call refused by the connection's policy", extra={**fields, "outcome": "policy"})
+                return error_result(refused)
         async with services.limits.calls.admit(connection.id) as refusal:
+            if refusal is None and spec is not None:
+                # The owner's caps: the seam `server.limits.caps` fills (`record` is in run_tool).
+                refusal = await services.limits.caps.admit(connection.id, connection.policy)
             if refusal is not None:
                 services.metrics.tool_calls.labels(tool, "rate_limited").inc()
                 logger.info(
@@ -94,6 +119,7 @@ def build_mcp_server(registry: ToolRegistry, *, website_url: str | None = None) 
                 upstream=services.upstream,
                 api_key=connection.api_key,
                 progress=_progress_fn(ctx),
+                allowed_models=connection.policy.allowed_models,
             )
             failed, usage = bool(result.is_error), (output.usage if output else None)
             outcome = "error" if failed else "ok"
@@ -105,6 +131,7 @@ def build_mcp_server(registry: ToolRegistry, *, website_url: str | None = None) 
             metrics.tool_duration.labels(fields["tool"]).observe(elapsed)
             if params.name in registry:
                 services.usage.record(connection.id, params.name, error=failed, usage=usage)
+                services.limits.caps.record(connection.id, tokens_used(usage))
             logger.info("tool call", extra={**fields, "outcome": outcome, "duration_ms": round(elapsed * 1000, 1)})
 
     # Capabilities follow from the handlers given, in both eras (initialize and server/discover).
@@ -125,5 +152,6 @@ def build_mcp_server(registry: ToolRegistry, *, website_url: str | None = None) 
         on_list_prompts=offers.list_prompts,
         on_get_prompt=offers.get_prompt,
         on_completion=offers.complete,
+        cache_hints={"tools/list": CacheHint(ttl_ms=TOOL_LIST_TTL_MS, scope="private")},
     )
     return server

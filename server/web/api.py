@@ -11,6 +11,8 @@ from starlette.routing import Route
 from server.callers import bearer_token
 from server.http.bodies import read_json_object
 from server.http.responses import unauthorized
+from server.policy import NEW_CONNECTION, Policy
+from server.policy import input as policy_input
 from server.services import Services
 from server.web.signup_guard import check_signup_rate
 from storage.repository import ConnectionRecord
@@ -26,6 +28,19 @@ async def _current(request: Request) -> ConnectionRecord | None:
     return await _services(request).connections.find(token) if token else None
 
 
+def describe_policy(services: Services, policy: Policy) -> dict[str, Any]:
+    """The profile and limits as the API shows them, in the shape PATCH /api/connection takes back."""
+    return {
+        "profile": policy.profile.name,
+        "families": sorted(policy.profile.families) if policy.profile.preset is None else None,
+        "tools": [spec.name for spec in services.registry.visible(policy)],
+        "read_only": policy.read_only,
+        "allowed_models": sorted(policy.allowed_models) if policy.allowed_models is not None else None,
+        "calls_per_day": policy.calls_per_day,
+        "tokens_per_month": policy.tokens_per_month,
+    }
+
+
 async def describe(services: Services, record: ConnectionRecord) -> dict[str, Any]:
     usage = await services.repository.usage(record.id)
     return {
@@ -35,6 +50,7 @@ async def describe(services: Services, record: ConnectionRecord) -> dict[str, An
         "key_hint": "…" + record.key_hint,
         "key_updated_at": record.key_updated_at.isoformat(),
         "token_rotated_at": record.token_rotated_at.isoformat() if record.token_rotated_at else None,
+        **describe_policy(services, Policy.from_stored(record.policy)),
         "calls": sum(u.calls for u in usage),
         "usage": {
             u.tool: {
@@ -58,8 +74,12 @@ async def describe_now(services: Services, record: ConnectionRecord) -> dict[str
 async def create_connection(request: Request) -> Response:
     services = _services(request)
     await check_signup_rate(request)
-    body = await read_json_object(request, services.settings.max_api_body_bytes, {"api_key"})
-    created = await services.connections.create(body.get("api_key"))
+    body = await read_json_object(
+        request, services.settings.max_api_body_bytes, {"api_key", *policy_input.POLICY_FIELDS}
+    )
+    # Checked before the key goes to Mistral: a bad choice costs no upstream call and stores nothing.
+    policy = policy_input.update(body, NEW_CONNECTION)
+    created = await services.connections.create(body.get("api_key"), policy)
     if await request.is_disconnected():
         # The token exists only in this answer, which nobody is left to read: keeping the row would
         # keep a Mistral key no one can use or revoke.
@@ -83,6 +103,18 @@ async def get_connection(request: Request) -> Response:
     if record is None:
         return unauthorized()
     return JSONResponse(await describe_now(services, record), headers={"Cache-Control": "no-store"})
+
+
+async def change_policy(request: Request) -> Response:
+    """PATCH: change the profile or limits; fields left out stay as they are, and the URL stays the same."""
+    record = await _current(request)
+    if record is None:
+        return unauthorized()
+    services = _services(request)
+    body = await read_json_object(request, services.settings.max_api_body_bytes, set(policy_input.POLICY_FIELDS))
+    policy = policy_input.update(body, Policy.from_stored(record.policy))
+    updated = await services.connections.set_policy(record, policy)
+    return JSONResponse(await describe(services, updated), headers={"Cache-Control": "no-store"})
 
 
 async def delete_connection(request: Request) -> Response:
@@ -118,6 +150,7 @@ async def replace_key(request: Request) -> Response:
 ROUTES = [
     Route("/api/connections", create_connection, methods=["POST"]),
     Route("/api/connection", get_connection, methods=["GET"]),
+    Route("/api/connection", change_policy, methods=["PATCH"]),
     Route("/api/connection", delete_connection, methods=["DELETE"]),
     Route("/api/connection/rotate", rotate_token, methods=["POST"]),
     Route("/api/connection/key", replace_key, methods=["PUT"]),

@@ -10,6 +10,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from server.web.policy_templates import policy_summary
 from server.web.setup_guides import client_setups
 from server.web.templates import alert, layout, secret_url_block
 
@@ -77,16 +78,25 @@ def _status(info: dict[str, Any]) -> str:
   <dt>Last used</dt><dd>{_when(info["last_used_at"])}</dd>
   <dt>Mistral key</dt><dd>ends in <code>{escape(info["key_hint"])}</code>, set {_when(info["key_updated_at"])}</dd>
   <dt>URL rotated</dt><dd>{_when(info["token_rotated_at"], "not yet")}</dd>
+  {policy_summary(info)}
   <dt>Tool calls</dt><dd id="calls">{info["calls"]}</dd>
 </dl>
 {_usage_table(info["usage"])}
 """
 
 
-def _actions(token: str) -> str:
+def _actions(token: str, choices: str) -> str:
     hidden = _token_field(token)
     return f"""
 <h2>Change it</h2>
+<form class="card" method="post" action="/manage" id="policy-form">
+  {hidden}<input type="hidden" name="action" value="policy">
+  <h3>Tools and limits</h3>
+  {choices}
+  <p class="hint">Takes effect at once, on the same URL. Clients that remember the tool list see the change within
+  a minute; a tool you turn off is refused straight away.</p>
+  <button type="submit">Save tools and limits</button>
+</form>
 <form class="card" method="post" action="/manage">
   {hidden}<input type="hidden" name="action" value="rotate">
   <h3>Rotate the URL</h3>
@@ -117,24 +127,27 @@ def _actions(token: str) -> str:
 """
 
 
-def status_page(token: str, info: dict[str, Any], *, notice: str | None = None, error: str | None = None) -> str:
+def status_page(
+    token: str, info: dict[str, Any], choices: str, *, notice: str | None = None, error: str | None = None
+) -> str:
+    """The connection's status and its forms; `choices` is the tools-and-limits fieldsets, filled in."""
     boxes = (alert(notice, title="Done.", kind="notice", element_id="notice") if notice else "") + (
         alert(error) if error else ""
     )
     return layout(
-        f"<h1>Your connection</h1>{boxes}{_status(info)}{_actions(token)}",
+        f"<h1>Your connection</h1>{boxes}{_status(info)}{_actions(token, choices)}",
         title="Your connection",
         section="manage",
     )
 
 
-def rotated_page(token: str, mcp_url: str, mcp_endpoint: str, info: dict[str, Any]) -> str:
+def rotated_page(token: str, mcp_url: str, mcp_endpoint: str, info: dict[str, Any], choices: str) -> str:
     return layout(
         secret_url_block(mcp_url, token, heading="Your new MCP URL")
         + "<p>The old URL no longer works: paste this one into your clients instead.</p>"
         + client_setups(mcp_url, mcp_endpoint)
         + _status(info)
-        + _actions(token),
+        + _actions(token, choices),
         title="Your new MCP URL",
         section="manage",
     )

@@ -6,6 +6,7 @@ Approving creates (or reuses) a connection and redirects to the client with a on
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 
 from mcp.server.auth.provider import construct_redirect_uri
@@ -16,9 +17,12 @@ from starlette.routing import Route
 from server.errors import ApiError
 from server.http.bodies import read_form
 from server.oauth.provider import OAuthProvider, PendingAuthorization, client_display
+from server.policy import CORE, NEW_CONNECTION
+from server.policy.input import form_profile
 from server.security.tokens import TOKEN_IN_TEXT
 from server.services import Services
 from server.web.pages import is_cross_site
+from server.web.policy_templates import profile_fieldset
 from server.web.signup_guard import check_signup_rate
 from server.web.templates import layout
 
@@ -37,7 +41,7 @@ def _expired() -> HTMLResponse:
     )
 
 
-def _consent_html(request_id: str, client_name: str, redirect_host: str, error: str | None) -> str:
+def _consent_html(request_id: str, client_name: str, redirect_host: str, profile_choice: str, error: str | None) -> str:
     error_box = (
         f'<div class="card error" role="alert" id="form-error"><strong>That did not work.</strong> {escape(error)}</div>'
         if error
@@ -53,7 +57,9 @@ Mistral AI on your behalf: chat, embeddings, code completion and the rest of the
   <input type="hidden" name="request" value="{escape(request_id)}">
   <label for="api_key">Mistral API key</label>
   <input id="api_key" name="api_key" type="password" autocomplete="off" autocapitalize="off" spellcheck="false" maxlength="256">
-  <p class="hint">We check it with Mistral, then store it encrypted. Or use a connection you already have:</p>
+  <p class="hint">We check it with Mistral, then store it encrypted.</p>
+  {profile_choice}
+  <p class="hint">Or use a connection you already have (it keeps its own tools and limits, changed on the manage page):</p>
   <label for="connection_token">Existing mistral-mcp URL or token (optional)</label>
   <input id="connection_token" name="connection_token" type="password" autocomplete="off" spellcheck="false" maxlength="4096">
   <button type="submit" name="decision" value="approve">Approve</button>
@@ -65,13 +71,20 @@ Mistral AI on your behalf: chat, embeddings, code completion and the rest of the
 
 
 async def _render(
-    provider: OAuthProvider, request_id: str, pending: PendingAuthorization, error: str | None, status: int
+    request: Request,
+    provider: OAuthProvider,
+    request_id: str,
+    pending: PendingAuthorization,
+    error: str | None,
+    status: int,
 ) -> Response:
     client = await provider.get_client(pending.client_id)
     if client is None:
         return _expired()
     name, host = client_display(client, str(pending.params.redirect_uri))
-    return _page(_consent_html(request_id, name, host, error), status)
+    services: Services = request.state.services
+    choice = profile_fieldset(services.registry, CORE, legend="Which tools a new connection offers")
+    return _page(_consent_html(request_id, name, host, choice, error), status)
 
 
 def _redirect(provider: OAuthProvider, pending: PendingAuthorization, **params: str | None) -> RedirectResponse:
@@ -87,7 +100,7 @@ def routes(provider: OAuthProvider) -> list[Route]:
         pending = await provider.pending(request_id) if request_id else None
         if pending is None:
             return _expired()
-        return await _render(provider, request_id, pending, None, 200)
+        return await _render(request, provider, request_id, pending, None, 200)
 
     async def decide(request: Request) -> Response:
         services: Services = request.state.services
@@ -97,7 +110,9 @@ def routes(provider: OAuthProvider) -> list[Route]:
         if pending is None:
             return _expired()
         if is_cross_site(request, services.settings.public_url):
-            return await _render(provider, request_id, pending, "This form can only be sent from this site.", 403)
+            return await _render(
+                request, provider, request_id, pending, "This form can only be sent from this site.", 403
+            )
         if form.get("decision") != "approve":
             if not await provider.take_pending(request_id):
                 return _expired()
@@ -111,10 +126,11 @@ def routes(provider: OAuthProvider) -> list[Route]:
                     raise ApiError(401, "unauthorized", "That URL or token does not open any connection.")
                 connection_id = record.id
             else:
+                policy = replace(NEW_CONNECTION, profile=form_profile(form, CORE))
                 await check_signup_rate(request)
-                connection_id = (await services.connections.create(form.get("api_key"))).record.id
+                connection_id = (await services.connections.create(form.get("api_key"), policy)).record.id
         except ApiError as exc:
-            return await _render(provider, request_id, pending, exc.message, exc.status)
+            return await _render(request, provider, request_id, pending, exc.message, exc.status)
         if not await provider.take_pending(request_id):
             return _expired()
         code = await provider.issue_code(pending, connection_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,7 +13,10 @@ from starlette.staticfiles import StaticFiles
 
 from server.errors import ApiError
 from server.http.bodies import read_form
+from server.policy import CORE, NEW_CONNECTION, Profile
+from server.policy.input import form_profile
 from server.services import Services
+from server.web.policy_templates import profile_fieldset
 from server.web.signup_guard import check_signup_rate
 from server.web.templates import result_page, signup_page
 
@@ -30,6 +34,12 @@ _HUMAN_MESSAGES = {
     "mistral_unreachable": "We could not reach Mistral to check your key. Nothing was saved; try again in a minute.",
     "payload_too_large": "That is far too long to be a Mistral API key.",
     "invalid_form": "The form could not be read. Reload the page and try again.",
+    "invalid_calls_per_day": "Calls per day must be a whole number of at least 1, or empty for no cap.",
+    "invalid_tokens_per_month": "Tokens per month must be a whole number of at least 1, or empty for no cap.",
+    "invalid_allowed_models": (
+        "Allowed models must be model ids separated by spaces (at most 50, e.g. mistral-small-latest), "
+        "or empty for every model."
+    ),
 }
 
 
@@ -73,21 +83,28 @@ def is_cross_site(request: Request, public_url: str) -> bool:
         return True
 
 
-async def signup_form(_request: Request) -> Response:
-    return page(signup_page())
+def _signup(services: Services, error: str | None = None, profile: Profile = CORE) -> str:
+    return signup_page(profile_fieldset(services.registry, profile), error)
+
+
+async def signup_form(request: Request) -> Response:
+    return page(_signup(request.state.services))
 
 
 async def signup_submit(request: Request) -> Response:
     services: Services = request.state.services
     if is_cross_site(request, services.settings.public_url):
-        return page(signup_page(CROSS_SITE_MESSAGE), 403)
+        return page(_signup(services, CROSS_SITE_MESSAGE), 403)
+    profile = CORE
     try:
         await check_signup_rate(request)
         form = await read_form(request, services.settings.max_api_body_bytes)
-        created = await services.connections.create(form.get("api_key"))
+        # Checked before the key goes to Mistral: a bad choice costs no upstream call.
+        profile = form_profile(form, CORE)
+        created = await services.connections.create(form.get("api_key"), replace(NEW_CONNECTION, profile=profile))
     except ApiError as exc:
-        # The form is re-rendered empty on purpose: the typed key never comes back in the page.
-        return page(signup_page(human_message(exc)), exc.status, exc.headers)
+        # The key field is re-rendered empty on purpose: the typed key never comes back in the page.
+        return page(_signup(services, human_message(exc), profile), exc.status, exc.headers)
     mcp_endpoint = f"{services.settings.public_url}/mcp"
     return page(result_page(services.mcp_url(created.token), mcp_endpoint, created.token), 201)
 

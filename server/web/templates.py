@@ -52,7 +52,8 @@ def alert(
     )
 
 
-def signup_page(error: str | None = None) -> str:
+def signup_page(profile_choice: str, error: str | None = None) -> str:
+    """The sign-up form; `profile_choice` is the tool profile fieldset (`policy_templates.profile_fieldset`)."""
     error_box = alert(error) if error else ""
     described = "form-error key-help" if error else "key-help"
     # After an error, focus goes back to the field: the next try is one paste away.
@@ -69,6 +70,7 @@ moderate text with your key.</p>
          required maxlength="256" enterkeyhint="go" aria-describedby="{described}"{focus}>
   <p class="hint" id="key-help">Create one at <a href="https://console.mistral.ai/api-keys" rel="noreferrer">console.mistral.ai/api-keys</a>.
   We check it with Mistral before saving anything.</p>
+  {profile_choice}
   <button type="submit">Create my MCP URL</button>
 </form>
 <h2>What we store, and how</h2>
@@ -78,8 +80,9 @@ moderate text with your key.</p>
   <li><strong>A hash of your URL's secret token</strong>, never the token: nobody here can show your URL again.</li>
   <li><strong>Counts</strong>: when the URL was created and last used, calls and tokens per tool.
   Never your prompts or Mistral's replies.</li>
-  <li><strong>Your control</strong>: on the <a href="/manage">manage page</a> you can see usage, rotate the URL,
-  replace the key, or revoke the URL, which erases the key at once.</li>
+  <li><strong>Your choices</strong>: which tools the URL offers, and limits (read-only, allowed models, caps).</li>
+  <li><strong>Your control</strong>: on the <a href="/manage">manage page</a> you can see usage, change the tools and
+  limits, rotate the URL, replace the key, or revoke the URL, which erases the key at once.</li>
 </ul>
 """)
 

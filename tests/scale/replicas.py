@@ -56,7 +56,8 @@ class Replica:
 
     def sign_up(self, api_key: str = VALID_KEY) -> str:
         with self.http() as http:
-            response = http.post("/api/connections", json={"api_key": api_key})
+            # Every tool, as RunningApp.sign_up: these tests are about replicas, not profiles.
+            response = http.post("/api/connections", json={"api_key": api_key, "profile": "all"})
         assert response.status_code == 201, response.text
         token: str = response.json()["token"]
         return token

@@ -23,3 +23,16 @@ document.querySelectorAll("button[data-copy]").forEach((button) => {
     setTimeout(() => { button.textContent = label; }, 2000);
   });
 });
+
+// Tool profiles: ticking a family chooses "custom"; choosing a preset clears the ticks (the server
+// refuses ticks with a preset rather than guess which one was meant).
+document.querySelectorAll("fieldset#profile").forEach((fieldset) => {
+  const custom = fieldset.querySelector('input[name="profile"][value="custom"]');
+  const boxes = fieldset.querySelectorAll("input[data-family]");
+  boxes.forEach((box) => box.addEventListener("change", () => {
+    if (box.checked && custom) custom.checked = true;
+  }));
+  fieldset.querySelectorAll('input[name="profile"]').forEach((radio) => radio.addEventListener("change", () => {
+    if (radio !== custom) boxes.forEach((box) => { box.checked = false; });
+  }));
+});
