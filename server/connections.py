@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from server.abandoned import AbandonedSignups
 from server.auth_cache import MAX_TTL, AuthCache
 from server.errors import ApiError, UpstreamAuthError, UpstreamError, UpstreamRateLimited
+from server.limits import CapValues
 from server.security import tokens
 from server.security.crypto import Keyring
 from server.upstream.client import MistralClient
@@ -197,6 +198,12 @@ class ConnectionService:
             return None
         api_key = self.keyring.decrypt(record.key_ciphertext, associated_data(record.id))
         return AuthenticatedConnection(record.id, record.token_hash, api_key)
+
+    def caps(self, connection_id: str) -> CapValues:
+        """The connection's spending caps. A stand-in until connection policies are stored: no connection
+        has caps (tests set some by replacing this method). Its callers are to read
+        `connection.policy` (`calls_per_day`, `tokens_per_month`) instead."""
+        return CapValues()
 
     def forget(self, connection_id: str) -> None:
         """Drop what the token cache remembers of this connection (its OAuth grants changed elsewhere)."""

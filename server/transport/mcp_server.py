@@ -6,6 +6,7 @@ import logging
 import time
 from typing import Any
 
+import anyio
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import Server
@@ -15,6 +16,7 @@ from server.callers import caller_of
 from server.connections import AuthenticatedConnection
 from server.services import Services
 from server.tools.registry import ProgressFn, ToolRegistry, error_result
+from server.usage import billed_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +71,10 @@ def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
         # Only registry names become log fields and metric labels, never what the client typed.
         tool = params.name if params.name in registry else "unknown"
         fields = {"tool": tool, "connection_id": connection.id, "request_id": _request_id(ctx)}
+        caps = services.connections.caps(connection.id)  # stand-in: the connection's policy, once it exists
         async with services.limits.calls.admit(connection.id) as refusal:
+            if refusal is None:
+                refusal = await services.limits.caps.admit(connection.id, caps.calls_per_day, caps.tokens_per_month)
             if refusal is not None:
                 services.metrics.tool_calls.labels(tool, "rate_limited").inc()
                 logger.info(
@@ -110,6 +115,8 @@ def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
             metrics.tool_duration.labels(fields["tool"]).observe(elapsed)
             if params.name in registry:
                 services.usage.record(connection.id, params.name, error=failed, usage=usage)
+                with anyio.CancelScope(shield=True):  # Mistral billed them even if the client hangs up now
+                    await services.limits.caps.record(connection.id, billed_tokens(usage))
             logger.info("tool call", extra={**fields, "outcome": outcome, "duration_ms": round(elapsed * 1000, 1)})
 
     server: Server[Any] = Server(
