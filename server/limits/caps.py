@@ -75,17 +75,37 @@ def month_window(periods: Periods) -> Window:
     return Window(periods.month_name, periods.month_start, periods.month_ends.date() - timedelta(days=1))
 
 
+# Forget which connections have a tokens cap beyond this many (see `DatabaseCounter`).
+_REMEMBER_AT_MOST = 10_000
+
+
 class DatabaseCounter:
     """Counters in the database. Only capped connections are counted (a write per call is the price
     of a cap, not of every call); a counter starts from the flushed usage, so a cap set late still
-    sees what was used before it."""
+    sees what was used before it.
+
+    A call's tokens are written only for a connection whose last check on this replica had a tokens
+    cap (a call's check and its tokens happen on the same replica), so an uncapped call never waits
+    on the database. Forgetting a connection costs little: its next check starts the counter again
+    from the flushed usage, which has those tokens a couple of seconds later.
+    """
 
     def __init__(self, repository: CapCounterRepository) -> None:
         self._repository = repository
+        self._tokens_capped: set[str] = set()
+
+    def _note(self, connection_id: str, tokens_cap: int | None) -> None:
+        if tokens_cap is None:
+            self._tokens_capped.discard(connection_id)
+            return
+        if len(self._tokens_capped) >= _REMEMBER_AT_MOST:
+            self._tokens_capped.clear()
+        self._tokens_capped.add(connection_id)
 
     async def admit(
         self, connection_id: str, periods: Periods, calls_cap: int | None, tokens_cap: int | None
     ) -> Verdict | None:
+        self._note(connection_id, tokens_cap)
         if calls_cap is None and tokens_cap is None:
             return None
         kind = await self._repository.admit(
@@ -99,7 +119,8 @@ class DatabaseCounter:
         return Verdict(kind, await self._repository.used(connection_id, kind, window))
 
     async def record(self, connection_id: str, periods: Periods, tokens: int) -> None:
-        await self._repository.add_tokens(connection_id, month_window(periods), tokens)
+        if connection_id in self._tokens_capped:
+            await self._repository.add_tokens(connection_id, month_window(periods), tokens)
 
     async def used(self, connection_id: str, periods: Periods) -> tuple[int, int]:
         calls = await self._repository.used(connection_id, "calls", day_window(periods))

@@ -1,4 +1,5 @@
-"""What a capped call is told, word for word, and the calendar the caps count in (UTC days, months)."""
+"""What a capped call is told, word for word; the calendar the caps count in (UTC days, months); which
+calls the database counter costs a database round trip."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from server.limits.calls import Refusal
-from server.limits.caps import SpendingCaps, Verdict
+from server.limits.caps import DatabaseCounter, SpendingCaps, Verdict
 from server.limits.periods import Periods, periods_at
+from storage.cap_counters import Kind, Window
 
 pytestmark = pytest.mark.anyio
 
@@ -98,3 +100,40 @@ def test_days_and_months_are_utc_whatever_zone_the_clock_speaks() -> None:
 def test_a_naive_time_is_refused_rather_than_taken_as_local() -> None:
     with pytest.raises(ValueError, match="aware"):
         periods_at(datetime(2031, 1, 1))
+
+
+class CountingRepository:
+    """The database counter's repository, admitting everything and noting what reached it."""
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+
+    async def admit(
+        self, connection_id: str, *, calls: tuple[Window, int] | None, tokens: tuple[Window, int] | None
+    ) -> Kind | None:
+        self.operations.append(f"admit {connection_id}")
+        return None
+
+    async def add_tokens(self, connection_id: str, window: Window, tokens: int) -> None:
+        self.operations.append(f"add {tokens} to {connection_id} in {window.period}")
+
+
+async def test_without_caps_a_call_costs_the_database_counter_nothing_not_even_its_tokens() -> None:
+    repository = CountingRepository()
+    counter = DatabaseCounter(repository)  # type: ignore[arg-type]  # admit and add_tokens are all it uses
+    caps = SpendingCaps(counter, manage_url="/manage", clock=lambda: datetime(2031, 7, 9, tzinfo=UTC))
+    assert await caps.admit("conn_free", None, None) is None
+    await caps.record("conn_free", 500)
+    assert repository.operations == []
+
+    assert await caps.admit("conn_calls", 10, None) is None
+    await caps.record("conn_calls", 500)
+    assert await caps.admit("conn_tokens", None, 1000) is None
+    await caps.record("conn_tokens", 500)
+    assert repository.operations == ["admit conn_calls", "admit conn_tokens", "add 500 to conn_tokens in 2031-07"]
+
+    # The tokens cap removed: that connection's calls stop writing tokens too.
+    assert await caps.admit("conn_tokens", None, None) is None
+    await caps.record("conn_tokens", 500)
+    assert repository.operations[-1] == "add 500 to conn_tokens in 2031-07"
+    assert len(repository.operations) == 3
