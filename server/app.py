@@ -74,6 +74,7 @@ def _lifespan(settings: Settings, oauth: OAuthProvider | None) -> Any:
         upstream = MistralClient(settings, observer=metrics)
         limits = build_limits(
             settings,
+            engine,
             on_refusal=metrics.refused,
             on_attempt_refused=metrics.attempt_refused,
             on_redis_failure=metrics.redis_failed,

@@ -1,4 +1,5 @@
-"""Per-connection usage (calls, errors, tokens per tool), counted in memory and flushed in batches.
+"""Per-connection usage (calls, errors, tokens per tool and per UTC day), counted in memory and
+flushed in batches.
 
 Writing a row on every tool call would put a database write on the hot path; instead the
 counters are folded together and written every few seconds and once more at shutdown.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import anyio
@@ -42,18 +43,20 @@ class UsageRecorder:
     def __init__(self, repository: ConnectionRepository, flush_interval: float = 2.0) -> None:
         self._repository = repository
         self._interval = flush_interval
-        self._pending: dict[tuple[str, str], _Counter] = {}
+        # Keyed by the day too: a call made just before midnight and flushed after it counts on its day.
+        self._pending: dict[tuple[str, str, date], _Counter] = {}
         # One flush at a time: a flush that found nothing pending must still wait for the one
         # writing, so "flush, then read" always sees every call recorded before the flush.
         self._flushing = anyio.Lock()
 
     def record(self, connection_id: str, tool: str, *, error: bool, usage: Mapping[str, Any] | None) -> None:
-        counter = self._pending.setdefault((connection_id, tool), _Counter())
+        now = datetime.now(UTC)
+        counter = self._pending.setdefault((connection_id, tool, now.date()), _Counter())
         counter.calls += 1
         counter.errors += int(error)
         counter.prompt_tokens += _tokens(usage, "prompt_tokens")
         counter.completion_tokens += _tokens(usage, "completion_tokens")
-        counter.last_used_at = datetime.now(UTC)
+        counter.last_used_at = now
 
     async def flush(self) -> None:
         async with self._flushing:
@@ -62,8 +65,8 @@ class UsageRecorder:
     async def _flush(self) -> None:
         pending, self._pending = self._pending, {}
         deltas = [
-            UsageDelta(cid, tool, c.calls, c.errors, c.prompt_tokens, c.completion_tokens, c.last_used_at)
-            for (cid, tool), c in pending.items()
+            UsageDelta(cid, tool, c.calls, c.errors, c.prompt_tokens, c.completion_tokens, c.last_used_at, day)
+            for (cid, tool, day), c in pending.items()
             if c.last_used_at is not None
         ]
         if not deltas:
@@ -77,7 +80,7 @@ class UsageRecorder:
             # Usage is bookkeeping: keep the counts for the next flush rather than fail anything.
             logger.exception("could not write usage counters; will retry")
             for d in deltas:
-                counter = self._pending.setdefault((d.connection_id, d.tool), _Counter())
+                counter = self._pending.setdefault((d.connection_id, d.tool, d.day), _Counter())
                 counter.calls += d.calls
                 counter.errors += d.errors
                 counter.prompt_tokens += d.prompt_tokens

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -72,3 +73,32 @@ class ToolUsageRow(Base):
     errors: Mapped[int] = mapped_column(Integer, default=0)
     prompt_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     completion_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsageDayRow(Base):
+    """Calls and tokens of one connection on one UTC day (the manage page's chart, the caps' seeds)."""
+
+    __tablename__ = "usage_days"
+
+    connection_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CapCounterRow(Base):
+    """A spending cap's shared counter when there is no Redis: one row per connection and kind
+    ("calls" per day, "tokens" per month), holding the period it counts (its first day's name)."""
+
+    __tablename__ = "cap_counters"
+
+    connection_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    period: Mapped[str] = mapped_column(String(10))
+    used: Mapped[int] = mapped_column(BigInteger, default=0)

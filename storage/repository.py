@@ -11,7 +11,7 @@ import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, text, update
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.deadlines import deadlines_of, within
-from storage.models import ConnectionRow, ToolUsageRow
+from storage.models import CapCounterRow, ConnectionRow, ToolUsageRow, UsageDayRow
 from storage.oauth_models import OAuthCodeRow, OAuthTokenRow
 
 
@@ -67,6 +67,17 @@ class UsageDelta:
     prompt_tokens: int
     completion_tokens: int
     last_used_at: datetime
+    day: date
+    """The UTC day the calls were made on."""
+
+
+@dataclass(frozen=True, slots=True)
+class DayUsage:
+    day: date
+    calls: int
+    errors: int
+    tokens: int
+    """Prompt and completion tokens together."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +208,8 @@ class ConnectionRepository:
         """Remove the connection, its encrypted key, its usage and its OAuth grants; True if it existed."""
         async with self._begin() as conn:
             await conn.execute(delete(ToolUsageRow).where(ToolUsageRow.connection_id == connection_id))
+            await conn.execute(delete(UsageDayRow).where(UsageDayRow.connection_id == connection_id))
+            await conn.execute(delete(CapCounterRow).where(CapCounterRow.connection_id == connection_id))
             await conn.execute(delete(OAuthTokenRow).where(OAuthTokenRow.connection_id == connection_id))
             await conn.execute(delete(OAuthCodeRow).where(OAuthCodeRow.connection_id == connection_id))
             result = await conn.execute(delete(ConnectionRow).where(ConnectionRow.id == connection_id))
@@ -250,8 +263,24 @@ class ConnectionRepository:
             )
             return [ToolUsage(*row) for row in rows]
 
+    async def usage_by_day(self, connection_id: str, since: date) -> list[DayUsage]:
+        """The days from `since` on that have any calls, oldest first."""
+        async with self._connect() as conn:
+            rows = await conn.execute(
+                select(
+                    UsageDayRow.day,
+                    UsageDayRow.calls,
+                    UsageDayRow.errors,
+                    UsageDayRow.prompt_tokens + UsageDayRow.completion_tokens,
+                )
+                .where(UsageDayRow.connection_id == connection_id, UsageDayRow.day >= since)
+                .order_by(UsageDayRow.day)
+            )
+            return [DayUsage(*row) for row in rows]
+
     async def add_usage(self, deltas: Iterable[UsageDelta]) -> None:
-        """Add counters in one transaction; deltas for connections deleted meanwhile are dropped."""
+        """Add counters, per tool and per day, in one transaction; deltas for connections deleted
+        meanwhile are dropped."""
         deltas = list(deltas)
         if not deltas:
             return
@@ -263,29 +292,14 @@ class ConnectionRepository:
                     )
                 ).scalars()
             )
-            dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            kept = [d for d in deltas if d.connection_id in existing]
+            upsert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            for d in kept:
+                await conn.execute(_added(upsert(ToolUsageRow), d, tool=d.tool))
+            for day_total in _per_day(kept):
+                await conn.execute(_added(upsert(UsageDayRow), day_total, day=day_total.day))
             last_used: dict[str, datetime] = {}
-            for d in deltas:
-                if d.connection_id not in existing:
-                    continue
-                stmt = dialect_insert(ToolUsageRow).values(
-                    connection_id=d.connection_id,
-                    tool=d.tool,
-                    calls=d.calls,
-                    errors=d.errors,
-                    prompt_tokens=d.prompt_tokens,
-                    completion_tokens=d.completion_tokens,
-                )
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=[ToolUsageRow.connection_id, ToolUsageRow.tool],
-                    set_={
-                        "calls": ToolUsageRow.calls + stmt.excluded.calls,
-                        "errors": ToolUsageRow.errors + stmt.excluded.errors,
-                        "prompt_tokens": ToolUsageRow.prompt_tokens + stmt.excluded.prompt_tokens,
-                        "completion_tokens": ToolUsageRow.completion_tokens + stmt.excluded.completion_tokens,
-                    },
-                )
-                await conn.execute(stmt)
+            for d in kept:
                 last_used[d.connection_id] = max(d.last_used_at, last_used.get(d.connection_id, d.last_used_at))
             for connection_id, at in last_used.items():
                 await conn.execute(
@@ -335,3 +349,46 @@ class ConnectionRepository:
                 )
                 changed += result.rowcount or 0
         return changed
+
+
+def _per_day(deltas: list[UsageDelta]) -> list[UsageDelta]:
+    """The deltas summed per connection and day (the tool dropped)."""
+    totals: dict[tuple[str, date], UsageDelta] = {}
+    for d in deltas:
+        key = (d.connection_id, d.day)
+        before = totals.get(key)
+        totals[key] = (
+            d
+            if before is None
+            else UsageDelta(
+                d.connection_id,
+                "",
+                before.calls + d.calls,
+                before.errors + d.errors,
+                before.prompt_tokens + d.prompt_tokens,
+                before.completion_tokens + d.completion_tokens,
+                max(before.last_used_at, d.last_used_at),
+                d.day,
+            )
+        )
+    return list(totals.values())
+
+
+def _added(stmt: Any, d: UsageDelta, **key: object) -> Any:
+    """`stmt` (a dialect's INSERT into a counters table) inserting `d` at `key`, or adding it to the row there."""
+    table = stmt.table
+    stmt = stmt.values(
+        connection_id=d.connection_id,
+        calls=d.calls,
+        errors=d.errors,
+        prompt_tokens=d.prompt_tokens,
+        completion_tokens=d.completion_tokens,
+        **key,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.connection_id, *(table.c[name] for name in key)],
+        set_={name: table.c[name] + stmt.excluded[name] for name in _COUNTERS},
+    )
+
+
+_COUNTERS = ("calls", "errors", "prompt_tokens", "completion_tokens")

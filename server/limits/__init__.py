@@ -1,8 +1,9 @@
-"""Rate limits: per-connection tool-call limits and named attempt limiters (e.g. sign-up).
+"""Rate limits: per-connection tool-call limits, spending caps and named attempt limiters (e.g. sign-up).
 
 Counters live in Redis when `settings.redis_url` is set, so every replica sees the same
 counts, and in this process otherwise. Redis trouble never stops the service: checks fail
-open (counted and logged) until Redis answers again.
+open (counted and logged) until Redis answers again. Spending caps (`caps.py`) are the exception:
+without Redis, or while it fails, they count in the database, which every replica shares.
 """
 
 from __future__ import annotations
@@ -10,16 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from server.limits.attempts import AttemptLimiter, SlidingWindowLimiter, Unlimited
 from server.limits.calls import CallLimits, Refusal
-from server.limits.caps import Caps, NoCaps
+from server.limits.caps import CapCounter, CapValues, DatabaseCounter, SpendingCaps, Uncounted, Used
+from server.limits.caps_redis import RedisCounter
 from server.limits.concurrency import MemoryConcurrency
 from server.limits.deadlines import DEADLINE_GRACE, TOOL_DEADLINE
 from server.limits.redis_store import RedisLimits
 from server.settings import Settings, mask_url_password
 from server.settings.values import Rate
+from storage.cap_counters import CapCounterRepository
 
-__all__ = ["CallLimits", "Caps", "Limits", "Refusal", "build_limits"]
+__all__ = ["CallLimits", "CapValues", "Limits", "Refusal", "SpendingCaps", "Used", "build_limits"]
 
 # A shared concurrency slot outlives its call only if a replica dies mid-call; then it
 # expires after the longest a call can take plus a margin: every retry timing out, or a
@@ -57,7 +62,7 @@ class Limits:
     calls: CallLimits
     redis: RedisLimits | None
     on_attempt_refused: Callable[[str], None] = _ignore
-    caps: Caps = field(default_factory=NoCaps)
+    caps: SpendingCaps = field(default_factory=lambda: SpendingCaps(Uncounted(), manage_url="/manage"))
     """The owner's caps (calls per day, tokens per month), checked after `calls` admits a call."""
 
     def attempt_limiter(self, name: str, rate: Rate | None) -> AttemptLimiter:
@@ -82,6 +87,7 @@ def slot_lifetime(settings: Settings) -> float:
 
 def build_limits(
     settings: Settings,
+    engine: AsyncEngine,
     *,
     on_refusal: Callable[[Refusal], None],
     on_attempt_refused: Callable[[str], None],
@@ -107,4 +113,9 @@ def build_limits(
         lease_seconds=slot_lifetime(settings),
         on_refusal=on_refusal,
     )
-    return Limits(calls, redis, on_attempt_refused)
+    counters = CapCounterRepository(engine)
+    counter: CapCounter = RedisCounter(redis, counters) if redis is not None else DatabaseCounter(counters)
+    caps = SpendingCaps(
+        counter, manage_url=f"{settings.public_url}/manage", on_refusal=on_refusal, on_fail_open=on_fail_open
+    )
+    return Limits(calls, redis, on_attempt_refused, caps)

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from server.limits.concurrency import Lease, NoLease
@@ -87,21 +88,34 @@ class RedisLimits:
         self._paused_until = 0.0
         self._down = False
 
-    async def _guarded(self, operation: str, call: Callable[[], Awaitable[T]], fallback: T) -> T:
-        """Run one Redis operation; on any Redis trouble, count it and return `fallback`."""
+    def register_script(self, source: str) -> AsyncScript:
+        """A Lua script for `guarded` calls (loaded once, then run by its hash)."""
+        return self._redis.register_script(source)
+
+    async def guarded(
+        self, operation: str, call: Callable[[], Awaitable[T]], fallback: T, *, fail_open: bool = True
+    ) -> T:
+        """Run one Redis operation; on any Redis trouble, count it and return `fallback`.
+
+        `fail_open=False` is for callers that fall back to another store rather than let the call
+        through: the failure is counted, but not as a check that failed open.
+        """
         if time.monotonic() < self._paused_until:
-            self._on_fail_open()
+            if fail_open:
+                self._on_fail_open()
             return fallback
         try:
             result = await call()
         except (RedisError, OSError) as exc:
             self._on_failure(operation)
-            self._on_fail_open()
+            if fail_open:
+                self._on_fail_open()
             self._paused_until = time.monotonic() + _PAUSE_AFTER_FAILURE
             if not self._down:
                 self._down = True
                 logger.warning(
-                    "Redis at %s is unreachable (%s): rate limits are not enforced until it answers again",
+                    "Redis at %s is unreachable (%s): rate limits are not enforced (spending caps count in the "
+                    "database) until it answers again",
                     self._shown_url,
                     type(exc).__name__,
                 )
@@ -113,7 +127,7 @@ class RedisLimits:
 
     async def ping(self) -> bool:
         """True if Redis answers; a failure is logged and counted like any other."""
-        return bool(await self._guarded("ping", self._redis.ping, False))
+        return bool(await self.guarded("ping", self._redis.ping, False))
 
     def limiter(self, name: str, rate: Rate) -> RedisAttemptLimiter:
         return RedisAttemptLimiter(self, name, rate)
@@ -126,7 +140,7 @@ class RedisLimits:
         def run() -> Awaitable[Any]:
             return self._hit(keys=[redis_key], args=[rate.count, period_ms, member])
 
-        wait_ms = int(await self._guarded("hit", run, -1))
+        wait_ms = int(await self.guarded("hit", run, -1))
         return None if wait_ms < 0 else wait_ms / 1000
 
     async def acquire(self, key: str, limit: int, lease_seconds: float) -> Lease | None:
@@ -137,14 +151,14 @@ class RedisLimits:
         def run() -> Awaitable[Any]:
             return self._acquire(keys=[redis_key], args=[limit, lease_ms, member])
 
-        granted = await self._guarded("acquire", run, None)
+        granted = await self.guarded("acquire", run, None)
         if granted is None:
             return NoLease()
         return _RedisLease(self, redis_key, member) if int(granted) == 1 else None
 
     async def release(self, redis_key: str, member: str) -> None:
         # A lease that cannot be given back expires by itself (its score is its deadline).
-        await self._guarded("release", lambda: self._redis.zrem(redis_key, member), None)
+        await self.guarded("release", lambda: self._redis.zrem(redis_key, member), None)
 
     async def aclose(self) -> None:
         await self._redis.aclose()

@@ -7,6 +7,7 @@ import logging
 import time
 from typing import Any
 
+import anyio
 import mcp_types as types
 from mcp.server.caching import CacheHint
 from mcp.server.context import ServerRequestContext
@@ -88,8 +89,9 @@ def build_mcp_server(registry: ToolRegistry, *, website_url: str | None = None) 
                 return error_result(refused)
         async with services.limits.calls.admit(connection.id) as refusal:
             if refusal is None and spec is not None:
-                # The owner's caps: the seam `server.limits.caps` fills (`record` is in run_tool).
-                refusal = await services.limits.caps.admit(connection.id, connection.policy)
+                # The owner's caps (`record` is in run_tool), after the policy and rate limits refused nothing.
+                policy = connection.policy
+                refusal = await services.limits.caps.admit(connection.id, policy.calls_per_day, policy.tokens_per_month)
             if refusal is not None:
                 services.metrics.tool_calls.labels(tool, "rate_limited").inc()
                 logger.info(
@@ -131,7 +133,8 @@ def build_mcp_server(registry: ToolRegistry, *, website_url: str | None = None) 
             metrics.tool_duration.labels(fields["tool"]).observe(elapsed)
             if params.name in registry:
                 services.usage.record(connection.id, params.name, error=failed, usage=usage)
-                services.limits.caps.record(connection.id, tokens_used(usage))
+                with anyio.CancelScope(shield=True):  # Mistral billed them even if the client hangs up now
+                    await services.limits.caps.record(connection.id, tokens_used(usage))
             logger.info("tool call", extra={**fields, "outcome": outcome, "duration_ms": round(elapsed * 1000, 1)})
 
     # Capabilities follow from the handlers given, in both eras (initialize and server/discover).

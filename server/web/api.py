@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -41,6 +42,35 @@ def describe_policy(services: Services, policy: Policy) -> dict[str, Any]:
     }
 
 
+CHART_DAYS = 30
+
+
+def _cap(cap: int | None, used: int, resets_at: datetime) -> dict[str, Any]:
+    return {"cap": cap, "used": used, "resets_at": resets_at.isoformat()}
+
+
+async def _recent(services: Services, record: ConnectionRecord) -> dict[str, Any]:
+    """The caps with what is used of them, and usage per UTC day over the last `CHART_DAYS` (oldest first)."""
+    calls_today, tokens_this_month, resets = await services.limits.caps.used(record.id)
+    caps = record.policy
+    today = resets.day.date() - timedelta(days=1)  # the caps' clock, so the chart's today is theirs
+    first = today - timedelta(days=CHART_DAYS - 1)
+    by_day = {d.day: d for d in await services.repository.usage_by_day(record.id, first)}
+    daily = []
+    for offset in range(CHART_DAYS):
+        day = first + timedelta(days=offset)
+        found = by_day.get(day)
+        counts = (found.calls, found.errors, found.tokens) if found else (0, 0, 0)
+        daily.append({"day": day.isoformat(), **dict(zip(("calls", "errors", "tokens"), counts, strict=True))})
+    return {
+        "caps": {
+            "calls_per_day": _cap(caps.calls_per_day, calls_today, resets.day),
+            "tokens_per_month": _cap(caps.tokens_per_month, tokens_this_month, resets.month),
+        },
+        "daily": daily,
+    }
+
+
 async def describe(services: Services, record: ConnectionRecord) -> dict[str, Any]:
     usage = await services.repository.usage(record.id)
     return {
@@ -61,6 +91,7 @@ async def describe(services: Services, record: ConnectionRecord) -> dict[str, An
             }
             for u in usage
         },
+        **await _recent(services, record),
     }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from server.web.policy_templates import policy_summary
 from server.web.setup_guides import client_setups
 from server.web.templates import alert, layout, secret_url_block
+from server.web.usage_chart import caps_block, daily_chart
 
 
 def _when(iso: str | None, never: str = "never") -> str:
@@ -56,15 +57,15 @@ def _usage_table(usage: dict[str, dict[str, int]]) -> str:
     if not usage:
         return '<p class="hint">No tool calls yet.</p>'
     rows = "".join(
-        f'<tr><th scope="row"><code>{escape(tool)}</code></th><td>{u["calls"]}</td><td>{u["errors"]}</td>'
-        f"<td>{u['prompt_tokens']}</td><td>{u['completion_tokens']}</td></tr>"
+        f'<tr><th scope="row"><code>{escape(tool)}</code></th><td>{u["calls"]:,}</td><td>{u["errors"]:,}</td>'
+        f"<td>{u['prompt_tokens']:,}</td><td>{u['completion_tokens']:,}</td></tr>"
         for tool, u in sorted(usage.items())
     )
     return (
         '<div class="table-scroll" tabindex="0" role="region" aria-label="Usage per tool"><table id="usage">'
-        "<caption>Usage per tool</caption>"
+        "<caption>Usage per tool, since the start</caption>"
         '<thead><tr><th scope="col">Tool</th><th scope="col">Calls</th><th scope="col">Errors</th>'
-        '<th scope="col">Prompt tokens</th><th scope="col">Completion tokens</th></tr></thead>'
+        '<th scope="col">Tokens in</th><th scope="col">Tokens out</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></div>"
     )
 
@@ -81,6 +82,9 @@ def _status(info: dict[str, Any]) -> str:
   {policy_summary(info)}
   <dt>Tool calls</dt><dd id="calls">{info["calls"]}</dd>
 </dl>
+<h2>Usage</h2>
+{caps_block(info["caps"])}
+{daily_chart(info["daily"]) if info["calls"] else ""}
 {_usage_table(info["usage"])}
 """
 

@@ -1,7 +1,7 @@
 """The seam where the owner's caps run: `limits.caps.admit` before the upstream call, `record` after it.
 
-The caps are counted elsewhere (`server.limits.caps`); this holds the call path to its contract, with
-the default `NoCaps` standing in for whatever counts them.
+How the caps count is tested in tests/scale/test_spending_caps.py; this holds the call path to its contract
+with `SpendingCaps`: what it is asked, when, and that a call the policy refuses never reaches it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from server.limits.calls import Refusal
-from server.limits.caps import CapPolicy, NoCaps
+from server.limits.caps import SpendingCaps
 from tests.conftest import RunningApp
 from tests.fake_mistral import FakeMistral
 from tests.support.mcp_client import MODES, connect
@@ -27,16 +27,18 @@ async def test_caps_are_asked_before_the_upstream_call_and_told_the_tokens_after
     conn = app.sign_up(calls_per_day=2, tokens_per_month=1000)
     seen: list[tuple[Any, ...]] = []
 
-    async def admit(_self: NoCaps, connection_id: str, policy: CapPolicy) -> Refusal | None:
-        seen.append(("admit", connection_id, policy.calls_per_day, policy.tokens_per_month))
+    async def admit(
+        _self: SpendingCaps, connection_id: str, calls_per_day: int | None, tokens_per_month: int | None
+    ) -> Refusal | None:
+        seen.append(("admit", connection_id, calls_per_day, tokens_per_month))
         admitted = sum(1 for event in seen if event[0] == "admit")
         return Refusal("calls_per_day", 3600.0, "The daily cap is reached.") if admitted > 1 else None
 
-    def record(_self: NoCaps, connection_id: str, tokens: int) -> None:
+    async def record(_self: SpendingCaps, connection_id: str, tokens: int) -> None:
         seen.append(("record", connection_id, tokens))
 
-    monkeypatch.setattr(NoCaps, "admit", admit)
-    monkeypatch.setattr(NoCaps, "record", record)
+    monkeypatch.setattr(SpendingCaps, "admit", admit)
+    monkeypatch.setattr(SpendingCaps, "record", record)
     fake_mistral.requests.clear()
     async with connect(conn["mcp_url"], mode) as client:
         first = await client.call_tool("mistral_chat", {"prompt": "hi"})
@@ -58,11 +60,11 @@ async def test_a_call_the_policy_refuses_never_reaches_the_caps(
     conn = app.sign_up(profile="core", read_only=True)
     asked: list[str] = []
 
-    async def admit(_self: NoCaps, connection_id: str, _policy: CapPolicy) -> Refusal | None:
+    async def admit(_self: SpendingCaps, connection_id: str, *_caps: int | None) -> Refusal | None:
         asked.append(connection_id)
         return None
 
-    monkeypatch.setattr(NoCaps, "admit", admit)
+    monkeypatch.setattr(SpendingCaps, "admit", admit)
     async with connect(conn["mcp_url"]) as client:
         assert (await client.call_tool("mistral_list_files", {})).is_error
     assert asked == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -48,6 +49,38 @@ def test_get_shows_hint_and_counts_never_the_key(app: RunningApp, fake_mistral: 
     assert info["usage"]["mistral_chat"]["prompt_tokens"] > 0
     assert info["last_used_at"] is not None
     assert VALID_KEY not in response.text
+
+
+def test_get_shows_usage_per_day_for_the_last_30_days_and_todays_counts_toward_the_caps(
+    app: RunningApp, fake_mistral: FakeMistral
+) -> None:
+    conn = app.sign_up()
+    call_chat(conn["mcp_url"])
+    call_chat(conn["mcp_url"])
+    with app.http() as http:
+        info = http.get("/api/connection", headers=bearer(conn["token"])).json()
+    tokens = info["usage"]["mistral_chat"]["prompt_tokens"] + info["usage"]["mistral_chat"]["completion_tokens"]
+    days = info["daily"]
+    # The last day is today, UTC (or yesterday, if midnight passed since the answer).
+    last = date.fromisoformat(days[-1]["day"])
+    assert last in {datetime.now(UTC).date(), datetime.now(UTC).date() - timedelta(days=1)}
+    assert [d["day"] for d in days] == [(last - timedelta(days=29 - i)).isoformat() for i in range(30)]
+    assert (sum(d["calls"] for d in days), sum(d["tokens"] for d in days)) == (2, tokens)
+    assert {d["errors"] for d in days} == {0}
+    this_month = sum(d["tokens"] for d in days if d["day"].startswith(last.strftime("%Y-%m")))
+    assert info["caps"] == {
+        "calls_per_day": {
+            "cap": None,
+            "used": days[-1]["calls"],
+            "resets_at": f"{(last + timedelta(days=1)).isoformat()}T00:00:00+00:00",
+        },
+        "tokens_per_month": {
+            "cap": None,
+            "used": this_month,
+            "resets_at": info["caps"]["tokens_per_month"]["resets_at"],
+        },
+    }
+    assert info["caps"]["tokens_per_month"]["resets_at"].endswith("-01T00:00:00+00:00")
 
 
 @pytest.mark.parametrize("header", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}])

@@ -110,3 +110,16 @@ async def test_unknown_action_is_refused_and_changes_nothing(app: RunningApp) ->
     response = await manage(app, token=conn["token"], action="drop_tables")
     assert response.status_code == 400
     assert await mcp_status(conn["mcp_url"]) == 200
+
+
+async def test_the_page_shows_usage_as_a_chart_of_30_days_and_says_when_no_caps_are_set(
+    app: RunningApp, fake_mistral: FakeMistral
+) -> None:
+    conn = app.sign_up()
+    fresh = await manage(app, token=conn["token"], action="show")
+    assert 'id="usage-chart"' not in fresh.text, "no chart before the first call"
+    await chat(conn["mcp_url"])
+    response = await manage(app, token=conn["token"], action="show")
+    assert response.text.count('<rect class="bar"') == 30
+    assert "<polyline" in response.text and "Last 30 days" in response.text
+    assert "No caps on this connection. Today: 1 tool call;" in response.text
