@@ -5,6 +5,7 @@ from server.tools import (
     batch,
     chat,
     classifiers,
+    compare,
     embeddings,
     file_content,
     files,
@@ -21,6 +22,7 @@ def build_registry() -> ToolRegistry:
     return ToolRegistry(
         [
             *chat.TOOLS,
+            *compare.TOOLS,
             *embeddings.TOOLS,
             *fim.TOOLS,
             *moderation.TOOLS,

@@ -20,10 +20,11 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from server.errors import ToolArgumentError, UpstreamError, UpstreamStreamBroken
 from server.limits.deadlines import DEADLINE_GRACE, TOOL_DEADLINE
-from server.tools.limits import fit_result
+from server.tools.limits import fit_result, json_size
 from server.tools.progress import ProgressFn, ProgressReporter
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 from server.upstream.client import MistralClient
+from server.views import VIEW_DATA_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class ToolRegistry:
         self._validators = {name: Draft202012Validator(s.input_schema) for name, s in self._specs.items()}
         # Built once: listing tools is on every client's hot path and never changes at run time.
         self._listing = types.ListToolsResult(tools=[s.to_mcp() for s in self._specs.values()])
+        self._model_listing = types.ListToolsResult(tools=[t for t in self._listing.tools if not _app_only(t)])
         self._running = 0
         self._idle = anyio.Event()
         self._idle.set()
@@ -111,8 +113,9 @@ class ToolRegistry:
     def get(self, name: str) -> ToolSpec | None:
         return self._specs.get(name)
 
-    def listing(self) -> types.ListToolsResult:
-        return self._listing
+    def listing(self, *, app_tools: bool = True) -> types.ListToolsResult:
+        """Every tool; without `app_tools`, not the ones only views call (for clients that show no views)."""
+        return self._listing if app_tools else self._model_listing
 
     @property
     def running(self) -> int:
@@ -214,12 +217,20 @@ def _content_chars(block: types.ContentBlock) -> int:
     return len(block.model_dump_json())
 
 
+def _app_only(tool: types.Tool) -> bool:
+    ui = (tool.meta or {}).get("ui") or {}
+    return "model" not in ui.get("visibility", ["model"])
+
+
 def _result(output: ToolOutput) -> types.CallToolResult:
-    text, structured = fit_result(output.text, output.structured, sum(_content_chars(b) for b in output.content))
+    meta = {VIEW_DATA_KEY: dict(output.view)} if output.view is not None else None
+    others = sum(_content_chars(b) for b in output.content) + (json_size(meta) if meta is not None else 0)
+    text, structured = fit_result(output.text, output.structured, others)
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=text), *output.content],
         structured_content=structured,
         is_error=False,
+        _meta=meta,
     )
 
 

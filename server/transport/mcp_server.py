@@ -1,4 +1,5 @@
-"""The SDK `Server` with our tool registry behind `tools/list` and `tools/call`."""
+"""The SDK `Server` with our tool registry behind `tools/list` and `tools/call`, and the MCP Apps views
+behind `resources/read`."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import Any
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import Server
+from mcp.shared.exceptions import MCPError
+from mcp_types.jsonrpc import INVALID_PARAMS
 
 from server import __version__
 from server.connections import AuthenticatedConnection
 from server.services import Services
 from server.tools.registry import ProgressFn, ToolRegistry, error_result
+from server.views import EXTENSION_ID, MIME_TYPE, ViewCatalog, load_views
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +57,26 @@ def _progress_fn(ctx: ServerRequestContext[Any, Any]) -> ProgressFn | None:
     return report
 
 
-def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
+def _may_show_views(ctx: ServerRequestContext[Any, Any]) -> bool:
+    """Whether the client may render MCP Apps views: it declared so (2026-07-28 requests carry their
+    capabilities), or it could not tell us (a handshake-era client's capabilities stay with its
+    `initialize`, which a stateless server does not keep)."""
+    capabilities = ctx.session.client_capabilities
+    if capabilities is None:
+        return True
+    settings = (capabilities.extensions or {}).get(EXTENSION_ID)
+    return isinstance(settings, dict) and MIME_TYPE in (settings.get("mimeTypes") or [])
+
+
+def build_mcp_server(registry: ToolRegistry, views: ViewCatalog | None = None) -> Server[Any]:
+    views = views if views is not None else load_views()
+
     async def list_tools(
-        _ctx: ServerRequestContext[Any, Any], _params: types.PaginatedRequestParams | None
+        ctx: ServerRequestContext[Any, Any], _params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return registry.listing()
+        # A tool only views call is offered to no model: hosts that render views leave it out of the
+        # model's list themselves (the Apps spec asks them to); to any other client it is no use.
+        return registry.listing(app_tools=_may_show_views(ctx))
 
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
@@ -113,6 +132,22 @@ def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
                 services.usage.record(connection.id, params.name, error=failed, usage=usage)
             logger.info("tool call", extra={**fields, "outcome": outcome, "duration_ms": round(elapsed * 1000, 1)})
 
+    # --- MCP Apps views (ui:// resources) -------------------------------------------------------------
+    async def list_resources(
+        _ctx: ServerRequestContext[Any, Any], _params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        # Hosts find views through the tools' _meta.ui.resourceUri; the Apps spec lets servers leave
+        # them out of this list, where clients would offer them to attach like documents.
+        return types.ListResourcesResult(resources=[])
+
+    async def read_resource(
+        _ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        found = views.read(str(params.uri))
+        if found is None:
+            raise MCPError(INVALID_PARAMS, f"Unknown resource: {str(params.uri)[:200]}")
+        return found
+
     server: Server[Any] = Server(
         "mistral-mcp",
         version=__version__,
@@ -120,6 +155,10 @@ def build_mcp_server(registry: ToolRegistry) -> Server[Any]:
         instructions=INSTRUCTIONS,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
+        on_list_resources=list_resources,
+        on_read_resource=read_resource,
         get_tool_input_schema=registry.input_schema,
     )
+    # Advertised in server/discover (2026-07-28); handshake-era hosts go by the tools' _meta.ui.
+    server.extensions[EXTENSION_ID] = {"mimeTypes": [MIME_TYPE]}
     return server
