@@ -68,7 +68,8 @@ async def _ask(call: ToolCall, model: str, messages: list[dict[str, str]]) -> tu
         reply: dict[str, Any] = await call.send(json={**call.fields(), "model": model, "messages": messages})
     except UpstreamError as exc:
         latency = round((time.perf_counter() - started) * 1000)
-        return {"model": model, "error": str(exc)}, {"model": model, "latency_ms": latency, "cost": None}
+        failed = {"model": model, "content": None, "finish_reason": None, "usage": None, "error": str(exc)}
+        return failed, {"model": model, "latency_ms": latency, "cost": None}
     latency = round((time.perf_counter() - started) * 1000)
     choice = (reply.get("choices") or [{}])[0]
     usage = usage_of(reply)

@@ -75,7 +75,7 @@ async def chat_completions(request: Request) -> Response:
     if (error := _message_order_error(data["messages"])) is not None:
         return error
     with state.lock:
-        reply, configured = state.chat_reply, state.tool_call_reply
+        reply, configured = state.chat_replies.get(data["model"], state.chat_reply), state.tool_call_reply
     completion = plan_chat(data, reply=reply, configured_tool_calls=configured)
     return _respond(request, state, data, completion, data["model"])
 
