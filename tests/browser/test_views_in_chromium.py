@@ -302,8 +302,9 @@ async def test_comparison_view_stacks_the_answers_on_a_phone_and_shows_no_markup
     clean(view)
 
 
+@pytest.mark.parametrize(("theme", "screen"), [("light", "desktop"), ("dark", "phone")])
 async def test_ocr_view_shows_each_page_with_markdown_tables_images_and_annotations(
-    browser: Any, client: Client, fake_mistral: FakeMistral, host_script: str
+    browser: Any, client: Client, fake_mistral: FakeMistral, host_script: str, theme: str, screen: str
 ) -> None:
     annotation = {
         "type": "json_schema",
@@ -320,7 +321,13 @@ async def test_ocr_view_shows_each_page_with_markdown_tables_images_and_annotati
     }
     with anyio.fail_after(WAIT):
         view = await open_view(
-            browser, client, host_script, tool="mistral_ocr", arguments=arguments, context_options=DESKTOP
+            browser,
+            client,
+            host_script,
+            tool="mistral_ocr",
+            arguments=arguments,
+            theme=theme,
+            context_options=DESKTOP if screen == "desktop" else PHONE,
         )
         frame = view.frame
         page = frame.locator("#page")
@@ -334,7 +341,7 @@ async def test_ocr_view_shows_each_page_with_markdown_tables_images_and_annotati
         assert (await image.get_attribute("src") or "").startswith("data:image/jpeg;base64,")
         assert "caption" in (await page.locator("figure figcaption").text_content() or "")
         assert "caption" in (await frame.locator("#document-annotation").text_content() or "")
-        await snap(view, "view-ocr-result-light")
+        await snap(view, f"view-ocr-result-{theme}" + ("-phone" if screen == "phone" else ""))
         await frame.locator("button[data-page='1']").click()
         await frame.locator("#page[data-index='1']").wait_for()
         assert await frame.locator("#page .md h1").text_content() == "Page 2"
@@ -364,5 +371,4 @@ async def test_ocr_view_shows_a_hostile_document_as_text(
         assert "<img src=x" in text
         assert await frame.locator("#page .md img, #page .md a, #page .md button").count() == 0
         assert await frame.locator("html").evaluate("() => window.pwned === undefined")
-        await snap(view, "view-ocr-result-dark-phone")
     clean(view)
