@@ -101,8 +101,12 @@ async def open_view(
     arguments: dict[str, Any],
     theme: str = "light",
     context_options: dict[str, Any] | None = None,
+    fake_clock: bool = False,
 ) -> HostedView:
-    """Call `tool` as a model would, read its view with resources/read, and show the two in the host page."""
+    """Call `tool` as a model would, read its view with resources/read, and show the two in the host page.
+
+    With `fake_clock`, the pages' timers run on Playwright's clock: `page.clock.fast_forward` moves them.
+    """
     tools = {t.name: t for t in (await client.list_tools()).tools}
     result = await client.call_tool(tool, arguments)
     ui = (tools[tool].meta or {})["ui"]
@@ -110,6 +114,8 @@ async def open_view(
     csp = ((content.meta or {}).get("ui") or {}).get("csp")
 
     context = await browser.new_context(**(context_options or {}), color_scheme=theme)
+    if fake_clock:
+        await context.clock.install()
     page = await context.new_page()
     hosted = HostedView(page)
     page.on("console", lambda message: hosted.errors.append(message.text) if message.type == "error" else None)

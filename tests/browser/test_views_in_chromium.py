@@ -132,6 +132,40 @@ async def test_fine_tuning_view_shows_status_loss_chart_and_events_and_its_butto
     clean(view)
 
 
+async def test_fine_tuning_view_reloads_itself_through_the_app_only_tool_until_the_job_ends(
+    browser: Any, client: Client, fake_mistral: FakeMistral, host_script: str
+) -> None:
+    job_id = await running_job(client, fake_mistral)
+    fake_mistral.add_checkpoint(job_id, 20, 1.62, 1.71)
+    refresh = ("mistral_refresh_fine_tuning_job", {"job_id": job_id})
+    with anyio.fail_after(WAIT):
+        view = await open_view(
+            browser,
+            client,
+            host_script,
+            tool="mistral_get_fine_tuning_job",
+            arguments={"job_id": job_id},
+            fake_clock=True,
+        )
+        frame = view.frame
+        await frame.locator("#loss circle.point").nth(1).wait_for()
+        fake_mistral.add_checkpoint(job_id, 40, 1.18, 1.33)
+        await view.page.clock.fast_forward(16_000)  # the view reloads a running job every 15 s
+        await wait_for(lambda: view.calls.count(refresh) == 1)
+        await frame.locator("#loss circle.point").nth(3).wait_for()
+
+        fake_mistral.complete_job(job_id)
+        await view.page.clock.fast_forward(16_000)
+        await wait_for(lambda: view.calls.count(refresh) == 2)
+        await frame.locator("#fine-tuned-model").wait_for()
+        assert await texts(frame.locator("header .pill")) == ["success"]
+        assert await frame.locator("#refresh, #cancel").count() == 0
+        await view.page.clock.fast_forward(120_000)  # a finished job is not reloaded again
+        await frame.locator("html").evaluate("() => new Promise(done => setTimeout(done, 0))")
+    assert view.calls == [refresh, refresh]
+    clean(view)
+
+
 async def test_fine_tuning_view_follows_the_host_theme_and_fits_a_phone(
     browser: Any, client: Client, fake_mistral: FakeMistral, host_script: str
 ) -> None:
