@@ -112,9 +112,6 @@ class ViewCatalog:
     def resources(self) -> list[types.Resource]:
         return [view.resource() for view in self._views.values()]
 
-    def html(self, uri: str) -> str | None:
-        return self._pages.get(uri)
-
     def read(self, uri: str) -> types.ReadResourceResult | None:
         """What `resources/read` answers for a view; None when `uri` names none."""
         page = self._pages.get(uri)
