@@ -6,6 +6,7 @@ from server.tools import (
     batch,
     chat,
     classifiers,
+    compare,
     embeddings,
     file_content,
     files,
@@ -27,6 +28,7 @@ def build_registry() -> ToolRegistry:
     return ToolRegistry(
         [
             *chat.TOOLS,
+            *compare.TOOLS,
             *embeddings.TOOLS,
             *fim.TOOLS,
             *moderation.TOOLS,

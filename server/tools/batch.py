@@ -10,12 +10,16 @@ from server.tools import schemas as s
 from server.tools.paths import BATCH_TARGETS
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 from server.tools.waiting import WAIT_SECONDS, poll, still_waiting
+from server.views import BATCH_JOB
 
 JOBS_PATH = "/v1/batch/jobs"
 JOB_PATH = "/v1/batch/jobs/{job_id}"  # GET reads, DELETE deletes
 DEFAULT_PAGE_SIZE = 20
 BATCH_STATUSES = ["QUEUED", "RUNNING", "SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLATION_REQUESTED", "CANCELLED"]
-FINAL_STATUSES = frozenset({"SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLED"})
+TERMINAL_STATUSES = frozenset({"SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLED"})
+CANCELLABLE_STATUSES = frozenset({"QUEUED", "RUNNING"})
+REFRESH_SECONDS = 10  # how often the view reloads a job still going
+FINAL_STATUSES = TERMINAL_STATUSES  # what wait_seconds stops at
 
 CREATE_INPUT = s.object_schema(
     {
@@ -110,6 +114,20 @@ def job_line(job: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def job_view(job: dict[str, Any]) -> dict[str, Any]:
+    """What the batch view needs beyond the job: the tools its buttons and file links call, and whether
+    (and how often) it reloads the job."""
+    terminal = job.get("status") in TERMINAL_STATUSES
+    actions = {"cancel": "mistral_cancel_batch_job"} if job.get("status") in CANCELLABLE_STATUSES else {}
+    return {
+        "kind": "batch_job",
+        "terminal": terminal,
+        "actions": actions,
+        "files": "mistral_get_file_url",  # a signed link the host opens, no key needed
+        "refresh": None if terminal else {"tool": "mistral_get_batch_job", "seconds": REFRESH_SECONDS},
+    }
+
+
 def render_created(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
     text = (
         f"Created batch job {job_line(job)}.\nFollow it with mistral_get_batch_job; when it succeeds, read the "
@@ -152,11 +170,11 @@ async def run_get_job(call: ToolCall) -> ToolOutput:
         links.file_id_link(job.get("output_file"), "The batch job's results (JSONL)"),
         links.file_id_link(job.get("error_file"), "The batch job's failed requests (JSONL)"),
     )
-    return ToolOutput(text, job, content=tuple(link for link in files if link is not None))
+    return ToolOutput(text, job, content=tuple(link for link in files if link is not None), view=job_view(job))
 
 
 def render_cancelled(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
-    return ToolOutput(f"Cancellation requested: {job_line(job)}", job)
+    return ToolOutput(f"Cancellation requested: {job_line(job)}", job, view=job_view(job))
 
 
 def render_deleted(call: ToolCall, response: dict[str, Any]) -> ToolOutput:
@@ -215,6 +233,7 @@ TOOLS = (
         run=run_get_job,
         read_only=True,
         idempotent=True,
+        view=BATCH_JOB,
     ),
     ToolSpec(
         name="mistral_cancel_batch_job",

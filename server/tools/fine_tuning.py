@@ -5,17 +5,19 @@ Only Mistral's legacy API reference still documents these; a job is never delete
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from server.tools import links
 from server.tools import schemas as s
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 from server.tools.waiting import WAIT_SECONDS, poll, still_waiting
+from server.views import FINE_TUNING_JOB
 
 JOBS_PATH = "/v1/fine_tuning/jobs"
 # Said in every job tool's description: a model (and its user) should know these may go away.
 LEGACY = " Legacy endpoint: only Mistral's legacy API reference still documents it."
-JOB_PATH = "/v1/fine_tuning/jobs/{job_id}"
+JOB_PATH = "/v1/fine_tuning/jobs/{job_id}"  # read by the model's tool and by the view's refresh
 DEFAULT_PAGE_SIZE = 20
 JOB_STATUSES = [
     "QUEUED",
@@ -29,7 +31,11 @@ JOB_STATUSES = [
     "CANCELLED",
     "CANCELLATION_REQUESTED",
 ]
-FINAL_STATUSES = frozenset({"FAILED_VALIDATION", "FAILED", "SUCCESS", "CANCELLED"})
+TERMINAL_STATUSES = frozenset({"FAILED_VALIDATION", "FAILED", "SUCCESS", "CANCELLED"})
+CANCELLABLE_STATUSES = frozenset({"QUEUED", "STARTED", "VALIDATING", "VALIDATED", "RUNNING"})
+# How often the view reloads a job that is still going; training runs take minutes to hours.
+REFRESH_SECONDS = 15
+FINAL_STATUSES = TERMINAL_STATUSES  # what wait_seconds stops at
 
 _FRACTION: s.Schema = {"type": "number", "minimum": 0, "maximum": 1}
 HYPERPARAMETERS: s.Schema = s.object_schema(
@@ -174,15 +180,48 @@ def _estimate(meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _loss(checkpoints: Any) -> list[dict[str, Any]]:
+    points = []
+    for checkpoint in checkpoints if isinstance(checkpoints, list) else []:
+        metrics = checkpoint.get("metrics") if isinstance(checkpoint, dict) else None
+        if not isinstance(metrics, dict) or not isinstance(checkpoint.get("step_number"), int):
+            continue
+        point = {"step": checkpoint["step_number"]}
+        for name in ("train_loss", "valid_loss", "valid_mean_token_accuracy"):
+            value = metrics.get(name)
+            point[name] = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        points.append(point)
+    return sorted(points, key=lambda point: point["step"])
+
+
+def job_view(job: dict[str, Any]) -> dict[str, Any]:
+    """What the fine-tuning view needs beyond the job: its loss curve, the tools its buttons call, and
+    whether (and how often) it reloads the job."""
+    status = job.get("status")
+    terminal = status in TERMINAL_STATUSES
+    actions = {}
+    if status in CANCELLABLE_STATUSES:
+        actions["cancel"] = "mistral_cancel_fine_tuning_job"
+    if status == "VALIDATED" and job.get("auto_start") is False:
+        actions["start"] = "mistral_start_fine_tuning_job"
+    return {
+        "kind": "fine_tuning_job",
+        "terminal": terminal,
+        "loss": _loss(job.get("checkpoints")),
+        "actions": actions,
+        "refresh": None if terminal else {"tool": "mistral_refresh_fine_tuning_job", "seconds": REFRESH_SECONDS},
+    }
+
+
 async def run_create_job(call: ToolCall) -> ToolOutput:
     dry_run = call.arguments.get("dry_run", False)
     params = {"dry_run": True} if dry_run else None
     response: dict[str, Any] = await call.send(json=call.fields(), params=params)
     if dry_run:
-        return ToolOutput(_estimate(response), response)
+        return ToolOutput(_estimate(response), response, view={"kind": "fine_tuning_estimate"})
     waiting = "" if response.get("auto_start", True) else " It waits for mistral_start_fine_tuning_job."
     text = f"Created fine-tuning job {job_line(response)}.{waiting} Follow it with mistral_get_fine_tuning_job."
-    return ToolOutput(text, response)
+    return ToolOutput(text, response, view=job_view(response))
 
 
 async def run_list_jobs(call: ToolCall) -> ToolOutput:
@@ -209,7 +248,7 @@ async def run_get_job(call: ToolCall) -> ToolOutput:
     output = render_job(call, job)
     if settled(job):
         return output
-    return ToolOutput(output.text + still_waiting(call, job.get("status")), output.structured, content=output.content)
+    return replace(output, text=output.text + still_waiting(call, job.get("status")))
 
 
 def render_job(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
@@ -222,15 +261,15 @@ def render_job(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
     if events and isinstance(events[-1], dict):
         lines.append(f"Latest event: {events[-1].get('name')} {events[-1].get('data') or ''}".rstrip())
     model = links.model_link(job.get("fine_tuned_model"), "The fine-tuned model this job produced")
-    return ToolOutput("\n".join(lines), job, content=(model,) if model is not None else ())
+    return ToolOutput("\n".join(lines), job, content=(model,) if model is not None else (), view=job_view(job))
 
 
 def render_cancelled(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
-    return ToolOutput(f"Cancellation requested: {job_line(job)}", job)
+    return ToolOutput(f"Cancellation requested: {job_line(job)}", job, view=job_view(job))
 
 
 def render_started(call: ToolCall, job: dict[str, Any]) -> ToolOutput:
-    return ToolOutput(f"Started: {job_line(job)}", job)
+    return ToolOutput(f"Started: {job_line(job)}", job, view=job_view(job))
 
 
 def _job_spec(**fields: Any) -> ToolSpec:
@@ -255,6 +294,7 @@ TOOLS = (
         path=JOBS_PATH,
         tool_only=frozenset({"dry_run"}),  # a query flag, sent only when true
         run=run_create_job,
+        view=FINE_TUNING_JOB,
     ),
     ToolSpec(
         name="mistral_list_fine_tuning_jobs",
@@ -289,6 +329,23 @@ TOOLS = (
         run=run_get_job,
         read_only=True,
         idempotent=True,
+        view=FINE_TUNING_JOB,
+    ),
+    _job_spec(
+        name="mistral_refresh_fine_tuning_job",
+        family="jobs",
+        title="Refresh the fine-tuning job view",
+        description=(
+            "Reload a fine-tuning job for the job's view, which calls this while the job runs. Not for models: "
+            "use mistral_get_fine_tuning_job." + LEGACY
+        ),
+        method="GET",
+        path=JOB_PATH,
+        render=render_job,
+        read_only=True,
+        idempotent=True,
+        view=FINE_TUNING_JOB,
+        app_only=True,
     ),
     _job_spec(
         name="mistral_cancel_fine_tuning_job",

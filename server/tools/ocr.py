@@ -8,6 +8,7 @@ from server.errors import ToolArgumentError
 from server.tools import schemas as s
 from server.tools.paths import OCR
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
+from server.views import OCR_RESULT
 
 DEFAULT_OCR_MODEL = "mistral-ocr-latest"
 # The document's source, one of them, becomes OCRRequest.document.
@@ -122,5 +123,6 @@ TOOLS = (
         run=run_ocr,
         read_only=True,
         idempotent=True,
+        view=OCR_RESULT,
     ),
 )

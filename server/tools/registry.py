@@ -22,10 +22,11 @@ from jsonschema.exceptions import ValidationError, best_match
 from server.errors import ToolArgumentError, UpstreamError, UpstreamStreamBroken
 from server.limits.deadlines import DEADLINE_GRACE, TOOL_DEADLINE
 from server.policy import EVERYTHING, Policy, Profile
-from server.tools.limits import fit_result
+from server.tools.limits import fit_result, json_size
 from server.tools.progress import ProgressFn, ProgressReporter
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 from server.upstream.client import MistralClient
+from server.views import VIEW_DATA_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -143,8 +144,8 @@ class ToolRegistry:
         self._validators = {name: Draft202012Validator(s.input_schema) for name, s in self._specs.items()}
         # Built once: listing tools is on every client's hot path and never changes at run time.
         self._tools = {name: spec.to_mcp() for name, spec in self._specs.items()}
-        # One listing per profile and read-only setting, made on first use: a few hundred at most.
-        self._listings: dict[tuple[Profile, bool], types.ListToolsResult] = {}
+        # One listing per profile, read-only setting and view support, made on first use: a few hundred at most.
+        self._listings: dict[tuple[Profile, bool, bool], types.ListToolsResult] = {}
         self._running = 0
         self._idle = anyio.Event()
         self._idle.set()
@@ -166,12 +167,15 @@ class ToolRegistry:
             if policy.shows(spec.name, spec.family, changes_something=not spec.read_only)
         ]
 
-    def listing(self, policy: Policy = EVERYTHING) -> types.ListToolsResult:
-        key = (policy.profile, policy.read_only)
+    def listing(self, policy: Policy = EVERYTHING, *, app_tools: bool = True) -> types.ListToolsResult:
+        """The tools `policy` shows; without `app_tools`, not the ones only views call (for clients that
+        show no views)."""
+        key = (policy.profile, policy.read_only, app_tools)
         listing = self._listings.get(key)
         if listing is None:
+            tools = [self._tools[spec.name] for spec in self.visible(policy)]
             listing = self._listings[key] = types.ListToolsResult(
-                tools=[self._tools[spec.name] for spec in self.visible(policy)]
+                tools=tools if app_tools else [tool for tool in tools if not _app_only(tool)]
             )
         return listing
 
@@ -291,12 +295,20 @@ def _content_chars(block: types.ContentBlock) -> int:
     return len(block.model_dump_json())
 
 
+def _app_only(tool: types.Tool) -> bool:
+    ui = (tool.meta or {}).get("ui") or {}
+    return "model" not in ui.get("visibility", ["model"])
+
+
 def _result(output: ToolOutput) -> types.CallToolResult:
-    text, structured = fit_result(output.text, output.structured, sum(_content_chars(b) for b in output.content))
+    meta = {VIEW_DATA_KEY: dict(output.view)} if output.view is not None else None
+    others = sum(_content_chars(b) for b in output.content) + (json_size(meta) if meta is not None else 0)
+    text, structured = fit_result(output.text, output.structured, others)
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=text), *output.content],
         structured_content=structured,
         is_error=False,
+        _meta=meta,
     )
 
 

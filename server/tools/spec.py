@@ -25,6 +25,7 @@ from server.policy import model_refusal
 from server.tools.icons import ICONS
 from server.tools.progress import ProgressFn
 from server.upstream.client import Download, FileField, FormPart, MistralClient
+from server.views import tool_meta
 
 __all__ = ["Operation", "Renderer", "ToolCall", "ToolFn", "ToolOutput", "ToolSpec"]
 
@@ -34,13 +35,15 @@ _QUERY_METHODS = frozenset({"GET", "DELETE"})
 
 @dataclass(frozen=True, slots=True)
 class ToolOutput:
-    """What a tool hands back: text a model reads, and the full response as structured data."""
+    """What a tool hands back: text a model reads, the full response as structured data, and what only
+    its view needs (sent in the result's `_meta`, which hosts give the view and not the model)."""
 
     text: str
     structured: dict[str, Any] | None = None
     usage: Mapping[str, Any] | None = None
     # More MCP content blocks after the text: an embedded file, `resource_link`s to what a client can read later.
     content: tuple[types.ContentBlock, ...] = ()
+    view: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +209,8 @@ class ToolSpec:
     idempotent: bool = False
     open_world: bool = True
     output_schema: dict[str, Any] | None = None
+    view: str | None = None  # the MCP Apps view (a ui:// resource) hosts show the result in
+    app_only: bool = False  # called by a view, never offered to the model (MCP Apps visibility ["app"])
     forwarded: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -256,4 +261,5 @@ class ToolSpec:
                 idempotent_hint=self.idempotent,
                 open_world_hint=self.open_world,
             ),
+            _meta=tool_meta(self.view, app_only=self.app_only),
         )

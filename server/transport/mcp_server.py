@@ -1,5 +1,5 @@
-"""The SDK `Server`: our tool registry behind `tools/list` and `tools/call`, and the resources,
-prompts and completions of `offers.py`."""
+"""The SDK `Server`: our tool registry behind `tools/list` and `tools/call`, the resources, prompts
+and completions of `offers.py`, and the MCP Apps views behind `resources/read`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from server.transport.offers import Offers
 from server.usage import tokens_used
 
 __all__ = ["INSTRUCTIONS", "build_mcp_server"]
+from server.views import EXTENSION_ID, MIME_TYPE, ViewCatalog, load_views
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,22 @@ def _progress_fn(ctx: ServerRequestContext[Any, Any]) -> ProgressFn | None:
     return report
 
 
-def build_mcp_server(registry: ToolRegistry, *, website_url: str | None = None) -> Server[Any]:
+def _may_show_views(ctx: ServerRequestContext[Any, Any]) -> bool:
+    """Whether the client may render MCP Apps views: it declared so (2026-07-28 requests carry their
+    capabilities), or it could not tell us (a handshake-era client's capabilities stay with its
+    `initialize`, which a stateless server does not keep)."""
+    capabilities = ctx.session.client_capabilities
+    if capabilities is None:
+        return True
+    settings = (capabilities.extensions or {}).get(EXTENSION_ID)
+    return isinstance(settings, dict) and MIME_TYPE in (settings.get("mimeTypes") or [])
+
+
+def build_mcp_server(
+    registry: ToolRegistry, *, website_url: str | None = None, views: ViewCatalog | None = None
+) -> Server[Any]:
+    views = views if views is not None else load_views()
+
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], _params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
@@ -66,7 +82,9 @@ def build_mcp_server(registry: ToolRegistry, *, website_url: str | None = None) 
         if parts is None:  # the endpoint lets no unauthenticated request through: a wiring bug
             logger.error("tools/list reached the SDK without an authenticated caller")
             return types.ListToolsResult(tools=[])
-        return registry.listing(parts[1].policy)
+        # A tool only views call is offered to no model: hosts that render views leave it out of the
+        # model's list themselves (the Apps spec asks them to); to any other client it is no use.
+        return registry.listing(parts[1].policy, app_tools=_may_show_views(ctx))
 
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
@@ -139,6 +157,15 @@ def build_mcp_server(registry: ToolRegistry, *, website_url: str | None = None) 
 
     # Capabilities follow from the handlers given, in both eras (initialize and server/discover).
     offers = Offers(build_resources(), Prompts())
+
+    async def read_resource(
+        ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        # An MCP Apps view (ui://mistral-mcp/...), else one of the caller's mistral:// resources. Views
+        # are not listed: hosts find them through the tools' _meta.ui.resourceUri.
+        found = views.read(str(params.uri))
+        return found if found is not None else await offers.read_resource(ctx, params)
+
     server: Server[Any] = Server(
         "mistral-mcp",
         version=__version__,
@@ -151,10 +178,12 @@ def build_mcp_server(registry: ToolRegistry, *, website_url: str | None = None) 
         get_tool_input_schema=registry.input_schema,
         on_list_resources=offers.list_resources,
         on_list_resource_templates=offers.list_resource_templates,
-        on_read_resource=offers.read_resource,
+        on_read_resource=read_resource,
         on_list_prompts=offers.list_prompts,
         on_get_prompt=offers.get_prompt,
         on_completion=offers.complete,
         cache_hints={"tools/list": CacheHint(ttl_ms=TOOL_LIST_TTL_MS, scope="private")},
     )
+    # Advertised in server/discover (2026-07-28); handshake-era hosts go by the tools' _meta.ui.
+    server.extensions[EXTENSION_ID] = {"mimeTypes": [MIME_TYPE]}
     return server

@@ -55,7 +55,8 @@ def _respond(request: Request, state: FakeMistral, data: dict[str, Any], reply: 
 def _chat_reply(state: FakeMistral, data: dict[str, Any], extra_tools: list[dict[str, Any]]) -> Reply:
     """The plain fake's answer, or the reply shape a test chose once no function call is due."""
     with state.lock:
-        reply, configured = state.chat_reply, state.tool_call_reply
+        # A model given its own reply (model comparisons) answers with it; any other, the fake's.
+        reply, configured = state.chat_replies.get(data.get("model", ""), state.chat_reply), state.tool_call_reply
         shape, options = state.reply_shape, dict(state.reply_options)
     completion = plan_chat(data, reply=reply, configured_tool_calls=configured, extra_tools=extra_tools)
     if completion.tool_calls:

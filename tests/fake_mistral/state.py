@@ -123,6 +123,7 @@ class FakeMistral:
         self.valid_keys: set[str] = set()
         self.requests: list[RecordedRequest] = []
         self.chat_reply: str = DEFAULT_CHAT_REPLY
+        self.chat_replies: dict[str, str] = {}  # a model's own reply, instead of chat_reply
         self.fim_reply: str = DEFAULT_FIM_REPLY
         self.tool_call_reply: list[dict[str, Any]] | None = None
         self.reply_shape: str = "text"  # see reply_as
@@ -160,6 +161,7 @@ class FakeMistral:
             self.valid_keys = {DEFAULT_API_KEY}
             self.requests = []
             self.chat_reply = DEFAULT_CHAT_REPLY
+            self.chat_replies = {}
             self.fim_reply = DEFAULT_FIM_REPLY
             self.tool_call_reply = None
             self.reply_shape = "text"
@@ -399,6 +401,16 @@ class FakeMistral:
             job["status"] = status
             job["modified_at"] = now()
             job["events"].append({"name": "status-updated", "data": {"status": status}, "created_at": now()})
+            return job
+
+    def add_checkpoint(
+        self, job_id: str, step: int, train_loss: float, valid_loss: float | None = None
+    ) -> dict[str, Any]:
+        """Record a checkpoint of a running fine-tuning job, as Mistral does every few steps."""
+        with self.lock:
+            job = self.fine_tuning_jobs[job_id]
+            metrics = {"train_loss": train_loss, "valid_loss": valid_loss, "valid_mean_token_accuracy": None}
+            job["checkpoints"].append({"metrics": metrics, "step_number": step, "created_at": now()})
             return job
 
     def complete_job(self, job_id: str) -> dict[str, Any]:

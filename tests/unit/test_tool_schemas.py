@@ -52,6 +52,12 @@ TOOLS: dict[str, Mapping] = {
     "mistral_function_call": ops(
         "POST /v1/chat/completions", tool_only=frozenset({"include_reasoning"}), filled=frozenset({"model"})
     ),
+    # Each of `models` gets `prompt` (and `system`) as its `messages`.
+    "mistral_compare_models": ops(
+        "POST /v1/chat/completions",
+        tool_only=frozenset({"prompt", "system", "models"}),
+        filled=frozenset({"model", "messages"}),
+    ),
     "mistral_code_complete": ops("POST /v1/fim/completions", filled=frozenset({"model"})),
     "mistral_embed": ops("POST /v1/embeddings", filled=frozenset({"model"})),
     "mistral_moderate": ops(
@@ -100,6 +106,7 @@ TOOLS: dict[str, Mapping] = {
     "mistral_get_fine_tuning_job": ops(
         "GET /v1/fine_tuning/jobs/{job_id}", document=LEGACY, tool_only=frozenset({"wait_seconds"})
     ),
+    "mistral_refresh_fine_tuning_job": ops("GET /v1/fine_tuning/jobs/{job_id}", document=LEGACY),
     "mistral_cancel_fine_tuning_job": ops("POST /v1/fine_tuning/jobs/{job_id}/cancel", document=LEGACY),
     "mistral_start_fine_tuning_job": ops("POST /v1/fine_tuning/jobs/{job_id}/start", document=LEGACY),
     "mistral_create_batch_job": ops("POST /v1/batch/jobs"),
