@@ -59,29 +59,43 @@ def is_final(event: dict[str, Any]) -> bool:
 class _Entry:
     kind: str
     fields: dict[str, Any] = field(default_factory=dict)
-    content: StreamedContent = field(default_factory=StreamedContent)
+    parts: dict[int, StreamedContent] = field(default_factory=dict)  # the content, by content_index
     arguments: list[str] = field(default_factory=list)
 
     def add(self, event: dict[str, Any]) -> None:
         for key in _FIELDS:
-            value = event.get(key)
-            if value is None:
+            if key not in event:
                 continue
+            value = event[key]
             if key in ("id", "created_at"):
                 self.fields.setdefault(key, value)  # the entry's own, from its first event
             else:
                 self.fields[key] = value
         if self.kind == "message.output":
             piece = event.get("content")
-            self.content.add([piece] if isinstance(piece, dict) else piece)
+            at = event.get("content_index", 0)
+            part = self.parts.setdefault(at if isinstance(at, int) else 0, StreamedContent())
+            part.add([piece] if isinstance(piece, dict) else piece)
         elif isinstance(event.get("arguments"), str):
             self.arguments.append(event["arguments"])
+
+    def content(self) -> Any:
+        """A string while one part of strings came; else the chunks, each content_index its own."""
+        values = [self.parts[at].value() for at in sorted(self.parts)]
+        if len(values) == 1 and isinstance(values[0], str):
+            return values[0]
+        chunks: list[Any] = []
+        for value in values:
+            if isinstance(value, str):
+                chunks += [{"type": "text", "text": value}] if value else []
+            elif isinstance(value, list):
+                chunks += value
+        return chunks if chunks else ""
 
     def whole(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"object": "entry", "type": self.kind, **self.fields}
         if self.kind == "message.output":
-            content = self.content.value()
-            entry.update(role="assistant", content="" if content is None else content)
+            entry.update(role="assistant", content=self.content())
         elif self.kind in ("tool.execution", "function.call"):
             entry["arguments"] = "".join(self.arguments)
         return entry
@@ -92,7 +106,7 @@ def _progress(entries: dict[int, _Entry]) -> str | None:
         return None
     last = entries[max(entries)]
     if last.kind == "message.output":
-        text = render_message(last.content.value()).text
+        text = render_message(last.content()).text
         return text or "Reasoning…"
     if last.kind == "tool.execution":
         return f"Mistral is running {last.fields.get('name', 'a tool')}…"
@@ -152,5 +166,5 @@ async def collect_conversation(call: ToolCall, events: AsyncIterator[dict[str, A
 
 
 def _answer_so_far(entries: dict[int, _Entry]) -> str:
-    texts = [render_message(e.content.value()).text for e in entries.values() if e.kind == "message.output"]
+    texts = [render_message(e.content()).text for e in entries.values() if e.kind == "message.output"]
     return "\n\n".join(t for t in texts if t)
