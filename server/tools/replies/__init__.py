@@ -28,11 +28,12 @@ from server.tools.replies.completion import (
     render_completion,
     tool_call_line,
 )
-from server.tools.replies.conversation import conversation_file_ids, entry_lines, render_conversation
+from server.tools.replies.conversation import CODE_SHOWN, conversation_file_ids, entry_lines, render_conversation
 from server.tools.replies.media import MAX_INLINE_BYTES, FetchedFile, deliver, fetch_files, file_uri
 from server.tools.spec import ToolCall, ToolOutput
 
 __all__ = [
+    "CODE_SHOWN",
     "MAX_INLINE_BYTES",
     "Attachment",
     "ChunkRenderer",
