@@ -18,11 +18,11 @@ from server.tools.file_content import DOWNLOAD_MAX_BYTES
 from server.tools.fine_tuning import JOB_PATH as FINE_TUNING_JOB_PATH
 from server.tools.models import MODEL_PATH
 from server.tools.paths import AGENT as AGENT_PATH
+from server.tools.paths import CONVERSATION as CONVERSATION_PATH
 from server.tools.paths import FILE_CONTENT as FILE_CONTENT_PATH
 
-# No tool of ours reads these yet; the library and conversation tools will name them too.
+# No tool of ours reads this yet; the library tools will name it too.
 LIBRARY_PATH = "/v1/libraries/{library_id}"
-CONVERSATION_PATH = "/v1/conversations/{conversation_id}"
 
 # Ids are short: anything longer names nothing, and is not sent to Mistral.
 _MAX_ID = 256

@@ -16,7 +16,10 @@ CHAT_CLASSIFICATIONS = "/v1/chat/classifications"
 FILE_CONTENT = "/v1/files/{file_id}/content"  # downloads, library documents copied from a file, files replies name
 AUDIO_TRANSCRIPTIONS = "/v1/audio/transcriptions"
 
-# The endpoints a batch job can run (Mistral's ApiEndpoint); conversations have no tool of their own yet.
+# Conversations: started by mistral_start_conversation, listed by mistral_list_conversations, and a batch target.
+CONVERSATIONS = "/v1/conversations"
+
+# The endpoints a batch job can run (Mistral's ApiEndpoint).
 BATCH_TARGETS = [
     CHAT_COMPLETIONS,
     EMBEDDINGS,
@@ -26,7 +29,7 @@ BATCH_TARGETS = [
     OCR,
     CLASSIFICATIONS,
     CHAT_CLASSIFICATIONS,
-    "/v1/conversations",
+    CONVERSATIONS,
     AUDIO_TRANSCRIPTIONS,
 ]
 
@@ -38,3 +41,6 @@ AGENTS = "/v1/agents"
 
 # Agents a page at a time (a cursor): mistral_list_agents, and agent ids suggested for prompt arguments.
 AGENTS_PAGES = "/v1/agents/pages"
+
+# One conversation: continued, read (by the mistral://conversations resource too) and deleted.
+CONVERSATION = "/v1/conversations/{conversation_id}"

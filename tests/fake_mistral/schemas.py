@@ -694,3 +694,162 @@ SPEECH_REQUEST = Model(
     forbid_extra=False,
 )
 VOICE_TYPES = ("all", "custom", "preset")
+
+# --- conversations ------------------------------------------------------------------
+
+_ENTRY_HEAD = {"object": Literal("entry"), "created_at": Str(), "completed_at": Nullable(Str()), "id": Str()}
+_BY = {"agent_id": Nullable(Str()), "model": Nullable(Str())}
+# MessageInputContentChunks / MessageOutputContentChunks
+_ENTRY_CHUNK = Tagged(
+    "type",
+    {
+        "text": TEXT_CHUNK,
+        "image_url": IMAGE_URL_CHUNK,
+        "tool_file": Model(
+            "ToolFileChunk",
+            {
+                "type": Literal("tool_file"),
+                "tool": Str(),
+                "file_id": Str(),
+                "file_name": Nullable(Str()),
+                "file_type": Nullable(Str()),
+            },
+            frozenset({"tool", "file_id"}),
+        ),
+        "document_url": DOCUMENT_URL_CHUNK,
+        "thinking": THINK_CHUNK,
+        "tool_reference": TOOL_REFERENCE_CHUNK,
+    },
+)
+_ENTRY_CONTENT = OneOf(Str(), ListOf(_ENTRY_CHUNK))
+# InputEntries: MessageInputEntry | MessageOutputEntry | FunctionResultEntry | FunctionCallEntry |
+# ToolExecutionEntry | AgentHandoffEntry, told apart by `type` (whose default is message.input).
+CONVERSATION_ENTRY = Tagged(
+    "type",
+    {
+        "message.input": Model(
+            "MessageInputEntry",
+            {
+                **_ENTRY_HEAD,
+                "type": Literal("message.input"),
+                "role": Enum(("assistant", "user")),
+                "content": _ENTRY_CONTENT,
+                "prefix": Bool(),
+            },
+            frozenset({"role", "content"}),
+        ),
+        "message.output": Model(
+            "MessageOutputEntry",
+            {
+                **_ENTRY_HEAD,
+                **_BY,
+                "type": Literal("message.output"),
+                "role": Literal("assistant"),
+                "content": _ENTRY_CONTENT,
+            },
+            frozenset({"content"}),
+        ),
+        "function.result": Model(
+            "FunctionResultEntry",
+            {**_ENTRY_HEAD, "type": Literal("function.result"), "tool_call_id": Str(), "result": Str()},
+            frozenset({"tool_call_id", "result"}),
+        ),
+        "function.call": Model(
+            "FunctionCallEntry",
+            {
+                **_ENTRY_HEAD,
+                **_BY,
+                "type": Literal("function.call"),
+                "tool_call_id": Str(),
+                "name": Str(),
+                "arguments": OneOf(DictOf(), Str()),
+                "confirmation_status": Nullable(Enum(("pending", "allowed", "denied"))),
+            },
+            frozenset({"tool_call_id", "name", "arguments"}),
+        ),
+        "tool.execution": Model(
+            "ToolExecutionEntry",
+            {
+                **_ENTRY_HEAD,
+                **_BY,
+                "type": Literal("tool.execution"),
+                "name": Str(),
+                "arguments": Str(),
+                "info": DictOf(),
+            },
+            frozenset({"name", "arguments"}),
+        ),
+        "agent.handoff": Model(
+            "AgentHandoffEntry",
+            {
+                **_ENTRY_HEAD,
+                "type": Literal("agent.handoff"),
+                **{
+                    name: Str()
+                    for name in ("previous_agent_id", "previous_agent_name", "next_agent_id", "next_agent_name")
+                },
+            },
+            frozenset({"previous_agent_id", "previous_agent_name", "next_agent_id", "next_agent_name"}),
+        ),
+    },
+    default_tag="message.input",
+)
+CONVERSATION_INPUTS = OneOf(Str(), ListOf(CONVERSATION_ENTRY))
+_HANDOFF_EXECUTION = Enum(("client", "server"))
+_AGENT_VERSION = Nullable(OneOf(Str(), Int()))
+# ConversationRequest (POST /v1/conversations[#stream]): ConversationRequestBase does not forbid extras.
+CONVERSATION_REQUEST = Model(
+    "ConversationRequest",
+    {
+        "inputs": CONVERSATION_INPUTS,
+        "stream": Nullable(Bool()),
+        "store": Nullable(Bool()),
+        "handoff_execution": Nullable(_HANDOFF_EXECUTION),
+        "instructions": Nullable(Str()),
+        "tools": Nullable(ListOf(AGENT_TOOL)),
+        "completion_args": Nullable(COMPLETION_ARGS),
+        "guardrails": GUARDRAILS,
+        "name": Nullable(Str()),
+        "description": Nullable(Str()),
+        "metadata": METADATA,
+        "agent_id": Nullable(Str()),
+        "agent_version": _AGENT_VERSION,
+        "model": Nullable(Str()),
+    },
+    frozenset({"inputs"}),
+    forbid_extra=False,
+)
+# ToolCallConfirmation
+_TOOL_CONFIRMATION = Model(
+    "ToolCallConfirmation",
+    {"tool_call_id": Str(), "confirmation": Enum(("allow", "deny"))},
+    frozenset({"tool_call_id", "confirmation"}),
+)
+# AppendConversationRequest (POST /v1/conversations/{conversation_id}[#stream])
+APPEND_CONVERSATION_REQUEST = Model(
+    "AppendConversationRequest",
+    {
+        "inputs": CONVERSATION_INPUTS,
+        "stream": Bool(),
+        "store": Bool(),
+        "handoff_execution": _HANDOFF_EXECUTION,
+        "completion_args": COMPLETION_ARGS,
+        "tool_confirmations": Nullable(ListOf(_TOOL_CONFIRMATION)),
+    },
+)
+# RestartConversationRequest (POST /v1/conversations/{conversation_id}/restart[#stream])
+RESTART_CONVERSATION_REQUEST = Model(
+    "RestartConversationRequest",
+    {
+        "inputs": CONVERSATION_INPUTS,
+        "stream": Bool(),
+        "store": Bool(),
+        "handoff_execution": _HANDOFF_EXECUTION,
+        "completion_args": COMPLETION_ARGS,
+        "guardrails": GUARDRAILS,
+        "metadata": METADATA,
+        "from_entry_id": Str(),
+        "agent_version": _AGENT_VERSION,
+    },
+    frozenset({"from_entry_id"}),
+)

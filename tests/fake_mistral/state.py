@@ -140,7 +140,8 @@ class FakeMistral:
         self.agent_aliases: dict[str, dict[str, dict[str, Any]]] = {}  # agent id -> alias -> AgentAliasResponse
         self.libraries: dict[str, dict[str, Any]] = {}  # each with its documents and shares (routes_libraries)
         self.transcript: list[Segment] = []  # what every recording says (routes_audio)
-        self.conversations: dict[str, dict[str, Any]] = {}
+        self.conversations: dict[str, dict[str, Any]] = {}  # with their entries under "_entries"
+        self._conversation_failures: list[int] = []
         # Like Mistral, what one key creates is not there for another: id -> the key that made it.
         self.owners: dict[str, str] = {}
         self._status_scripts: dict[str, list[str]] = {}
@@ -187,6 +188,7 @@ class FakeMistral:
             self.libraries = {}
             self.transcript = list(DEFAULT_TRANSCRIPT)
             self.conversations = {}
+            self._conversation_failures = []
             self.owners = {}
             self._status_scripts = {}
             self._faults = []
@@ -270,6 +272,15 @@ class FakeMistral:
         """The next streamed response on ``path`` drops the connection after ``chunks`` events."""
         with self.lock:
             self._stream_cuts.append(_OneShot(path, chunks))
+
+    def fail_conversation_stream(self, after: int) -> None:
+        """The next streamed conversation ends in ``conversation.response.error`` after ``after`` events."""
+        with self.lock:
+            self._conversation_failures.append(after)
+
+    def take_conversation_failure(self) -> int | None:
+        with self.lock:
+            return self._conversation_failures.pop(0) if self._conversation_failures else None
 
     def take_fault(self, path: str) -> Fault | None:
         with self.lock:

@@ -9,12 +9,14 @@ import mcp_types as types
 import pytest
 
 from server.tools.replies import (
+    CODE_SHOWN,
     MAX_INLINE_BYTES,
     ChunkRenderer,
     FetchedFile,
     deliver,
     file_ids,
     render_completion,
+    render_conversation,
     render_message,
 )
 
@@ -215,3 +217,25 @@ def test_a_messages_array_ending_in_a_tool_result_has_no_answer() -> None:
 
 def test_no_choices_is_said_plainly() -> None:
     assert render_completion({"choices": []}).text == "[Mistral returned no choices.]"
+
+
+def test_a_conversation_shows_a_failed_tool_and_caps_long_code_output() -> None:
+    long_output = "x" * (CODE_SHOWN + 10)
+    response = {
+        "conversation_id": "conv_1",
+        "outputs": [
+            {"type": "tool.execution", "name": "web_search", "arguments": "{}", "info": {"error": "timed out"}},
+            {
+                "type": "tool.execution",
+                "name": "code_interpreter",
+                "arguments": '{"code": "1"}',
+                "info": {"code_output": long_output},
+            },
+            {"type": "message.output", "content": "Done."},
+        ],
+    }
+    text = render_conversation(response).text
+    assert text.startswith("Conversation conv_1: go on with mistral_continue_conversation.")
+    assert "Mistral ran web_search {}: failed (timed out)." in text
+    assert "x" * CODE_SHOWN + "\n…[10 more characters in structuredContent]" in text
+    assert text.endswith("Done.")

@@ -82,6 +82,22 @@ TOOLS: dict[str, Mapping] = {
     "mistral_set_agent_alias": ops("PUT /v1/agents/{agent_id}/aliases"),
     "mistral_list_agent_aliases": ops("GET /v1/agents/{agent_id}/aliases"),
     "mistral_delete_agent_alias": ops("DELETE /v1/agents/{agent_id}/aliases"),
+    # `include_reasoning` says how the reply is shown; `model` gets a default when no agent is given.
+    "mistral_start_conversation": ops("POST /v1/conversations", tool_only=frozenset({"include_reasoning"})),
+    "mistral_continue_conversation": ops(
+        "POST /v1/conversations/{conversation_id}", tool_only=frozenset({"include_reasoning"})
+    ),
+    "mistral_restart_conversation": ops(
+        "POST /v1/conversations/{conversation_id}/restart", tool_only=frozenset({"include_reasoning"})
+    ),
+    "mistral_list_conversations": ops("GET /v1/conversations"),
+    # Which of the two lists is read, and the text window, are ours; Mistral sends every entry.
+    "mistral_get_conversation": ops(
+        "GET /v1/conversations/{conversation_id}/history",
+        "GET /v1/conversations/{conversation_id}/messages",
+        tool_only=frozenset({"only_messages", "offset", "max_chars"}),
+    ),
+    "mistral_delete_conversation": ops("DELETE /v1/conversations/{conversation_id}"),
     # Filters applied to Mistral's list here; the endpoint has none of them.
     "mistral_list_models": ops("GET /v1/models", tool_only=frozenset({"capability", "search", "fine_tuned_only"})),
     "mistral_get_model": ops("GET /v1/models/{model_id}"),
@@ -186,6 +202,14 @@ def arms(doc: Document | None, schema: Schema) -> list[Schema]:
             return [arm for option in schema[key] for arm in arms(doc, option)]
     if "allOf" in schema and len(schema["allOf"]) == 1:
         return arms(doc, {**schema["allOf"][0], **{k: v for k, v in schema.items() if k != "allOf"}})
+    if "allOf" in schema:
+        # A request and its `stream` flag (ConversationRequest): one object with the fields of every part.
+        parts = [doc.resolve(part) if doc is not None else part for part in schema["allOf"]]
+        merged: Schema = {"type": "object", "properties": {}, "required": []}
+        for part in parts:
+            merged["properties"].update(part.get("properties", {}))
+            merged["required"] += part.get("required", [])
+        return [merged]
     return [] if schema.get("type") == "null" else [schema]
 
 
