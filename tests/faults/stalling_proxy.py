@@ -6,6 +6,10 @@ in order when the proxy heals. A side that closes while stalled has its data (an
 delivered after the heal, as a real close does: so a COMMIT sent into the stall still reaches
 the database later unless the database gave up on that session first.
 
+A stall can also wait for a given statement (`stall_on`): the proxy reads the app's side of the
+PostgreSQL protocol just enough to tell which transaction is whose, so another writer's COMMIT
+(a sweep run by the app at startup, say) does not trip a stall meant for a sign-up's.
+
 It runs on its own event loop in a thread, so apps started by sync fixtures can use it too.
 """
 
@@ -14,6 +18,61 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from dataclasses import dataclass, field
+
+# Untyped requests a client may send before its startup message (PostgreSQL's protocol, "Message Flow").
+_SSL_REQUEST, _GSSENC_REQUEST = 80877103, 80877104
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Trigger:
+    marker: bytes
+    after: bytes | None
+    answers_only: bool
+
+
+@dataclass(slots=True)
+class _AppSide:
+    """What one of the app's connections has sent, as far as a trigger needs it.
+
+    A statement the driver has prepared once (asyncpg caches them per connection) is later run by
+    name alone, so its SQL is known only from the Parse message that prepared it.
+    """
+
+    buffer: bytes = b""
+    started: bool = False  # past the untyped startup messages
+    statements: dict[bytes, bytes] = field(default_factory=dict)  # prepared statement name -> SQL
+    primed_for: _Trigger | None = None  # this connection ran the trigger's `after` since it was armed
+
+    def messages(self, data: bytes) -> list[tuple[bytes, bytes]]:
+        """The whole messages `data` completes, as (type, body); an untyped startup message has type b""."""
+        self.buffer += data
+        found: list[tuple[bytes, bytes]] = []
+        while True:
+            kind = b"" if not self.started else self.buffer[:1]
+            head = len(kind)
+            if len(self.buffer) < head + 4:
+                return found
+            end = head + int.from_bytes(self.buffer[head : head + 4], "big")
+            if len(self.buffer) < end:
+                return found
+            body, self.buffer = self.buffer[head + 4 : end], self.buffer[end:]
+            if not self.started:
+                self.started = int.from_bytes(body[:4], "big") not in (_SSL_REQUEST, _GSSENC_REQUEST)
+            found.append((kind, body))
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """The SQL that `data` runs, as far as it completes messages (remembering what it prepares)."""
+        ran: list[bytes] = []
+        for kind, body in self.messages(data):
+            if kind == b"P":  # Parse: statement name, SQL
+                name, _, rest = body.partition(b"\x00")
+                self.statements[name] = rest.partition(b"\x00")[0]
+            elif kind == b"B":  # Bind: portal name, statement name, parameters
+                ran.append(self.statements.get(body.split(b"\x00", 2)[1], b""))
+            elif kind == b"Q":  # a simple query: its SQL
+                ran.append(body)
+        return ran
 
 
 class StallingProxy:
@@ -24,8 +83,7 @@ class StallingProxy:
         # Forwarding, per direction: to the database (True) and back to the app (False).
         self._flowing = {True: asyncio.Event(), False: asyncio.Event()}
         self._server: asyncio.Server | None = None
-        self._stall_marker: bytes | None = None
-        self._stall_answers_only = False
+        self._trigger: _Trigger | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
         self.stalled = threading.Event()
@@ -46,13 +104,17 @@ class StallingProxy:
     def stall(self) -> None:
         self._loop.call_soon_threadsafe(self._stall)
 
-    def stall_on(self, marker: bytes, *, answers_only: bool = False) -> None:
+    def stall_on(self, marker: bytes, *, after: bytes | None = None, answers_only: bool = False) -> None:
         """Stall as soon as the app sends bytes holding `marker`: those bytes are held too, or, with
-        `answers_only`, they reach the database and only what comes back (from then on) is held."""
+        `answers_only`, they reach the database and only what comes back (from then on) is held.
+
+        With `after`, only on a connection that has run SQL holding `after` since this call: the
+        COMMIT of one kind of transaction, not whichever COMMIT the app sends first.
+        """
+        trigger = _Trigger(marker, after, answers_only)
 
         def arm() -> None:
-            self._stall_marker = marker
-            self._stall_answers_only = answers_only
+            self._trigger = trigger
 
         self._loop.call_soon_threadsafe(arm)
 
@@ -92,26 +154,41 @@ class StallingProxy:
         except OSError:
             app_writer.close()
             return
+        app_side = _AppSide()
         for reader, writer, from_app in ((app_reader, db_writer, True), (db_reader, app_writer, False)):
             queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-            for job in (self._read(reader, queue, from_app), self._forward(queue, writer, self._flowing[from_app])):
+            side = app_side if from_app else None
+            for job in (self._read(reader, queue, side), self._forward(queue, writer, self._flowing[from_app])):
                 task = asyncio.ensure_future(job)
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
-    async def _read(self, reader: asyncio.StreamReader, queue: asyncio.Queue[bytes | None], from_app: bool) -> None:
+    async def _read(
+        self, reader: asyncio.StreamReader, queue: asyncio.Queue[bytes | None], app_side: _AppSide | None
+    ) -> None:
+        """Read one direction; `app_side` is the app's connection when reading what the app sends."""
         # Reads go on while stalled: only forwarding stops, so a hang-up is seen when it happens.
         try:
             while data := await reader.read(65536):
-                if from_app and self._stall_marker is not None and self._stall_marker in data:
-                    self._stall_marker = None
-                    self._stall(self._stall_answers_only)
+                if app_side is not None:
+                    self._check_trigger(app_side, data)
                 queue.put_nowait(data)
         except OSError:
             pass
-        if from_app and self.stalled.is_set():
+        if app_side is not None and self.stalled.is_set():
             self.app_hung_up.set()
         queue.put_nowait(None)
+
+    def _check_trigger(self, app_side: _AppSide, data: bytes) -> None:
+        ran = app_side.feed(data)  # even unarmed: a statement prepared now may run once armed
+        trigger = self._trigger
+        if trigger is None:
+            return
+        if trigger.after is not None and any(trigger.after in sql for sql in ran):
+            app_side.primed_for = trigger
+        if trigger.marker in data and (trigger.after is None or app_side.primed_for is trigger):
+            self._trigger = None
+            self._stall(trigger.answers_only)
 
     async def _forward(
         self, queue: asyncio.Queue[bytes | None], writer: asyncio.StreamWriter, flowing: asyncio.Event

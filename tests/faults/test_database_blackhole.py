@@ -40,6 +40,9 @@ TINY_DEADLINES: dict[str, Any] = {
     "database_pool_timeout": 1.0,
 }
 UNDONE = "undid sign-up of"
+# A sign-up's statement: the stall waits for the COMMIT of its transaction, not for whichever COMMIT
+# comes first (the app writes on its own too: the OAuth sweep at startup, usage, undone sign-ups).
+SIGN_UP = b"INSERT INTO connections"
 ENOUGH = 30  # seconds: far above what the tiny deadlines allow, far below "hangs"
 MCP_HEADERS = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25"}
 CHAT_CALL = {
@@ -181,7 +184,7 @@ async def test_a_sign_up_caught_by_the_stall_at_its_commit_leaves_no_stored_key(
     stalling: ProxiedApp, fake_mistral: FakeMistral, log_stream: io.StringIO, answers_only: bool
 ) -> None:
     stored, undone = await stalling.stored_connections(), log_stream.getvalue().count(UNDONE)
-    stalling.proxy.stall_on(b"COMMIT", answers_only=answers_only)
+    stalling.proxy.stall_on(b"COMMIT", after=SIGN_UP, answers_only=answers_only)
     try:
         await _sign_up_and_give_up(stalling)
         with anyio.fail_after(ENOUGH):  # the app gives up on the COMMIT at its deadline, and drops that connection
@@ -203,7 +206,7 @@ async def test_a_sign_up_whose_client_hung_up_before_the_answer_leaves_no_stored
         functools.partial(proxied_app_factory, **{**TINY_DEADLINES, "database_statement_timeout": 10.0})
     )
     stored, undone = await proxied.stored_connections(), log_stream.getvalue().count(UNDONE)
-    proxied.proxy.stall_on(b"COMMIT")
+    proxied.proxy.stall_on(b"COMMIT", after=SIGN_UP)
     try:
         await _sign_up_and_give_up(proxied)
         uvicorn_server = proxied.app.server.server
