@@ -12,6 +12,9 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from storage.oauth_models import OAuthClientRow, OAuthCodeRow, OAuthRequestRow, OAuthTokenRow
 
+TOKENS_KEPT_PER_KIND = 4
+"""Access and refresh tokens a token family keeps of each kind: the newest, the rest deleted as new ones come."""
+
 
 @dataclass(frozen=True, slots=True)
 class StoredCode:
@@ -158,7 +161,12 @@ class OAuthRepository:
         return bool(result.rowcount)
 
     async def add_tokens(self, tokens: Sequence[StoredToken], client_id: str, at: datetime) -> None:
-        """Store newly issued tokens and mark their client as used at `at`, in one transaction."""
+        """Store newly issued tokens and mark their client as used at `at`, in one transaction.
+
+        A family keeps only its newest `TOKENS_KEPT_PER_KIND` tokens of each kind: a client that refreshes
+        for ever cannot grow the table (a client only ever uses its latest pair). Reuse of one of the
+        newest used refresh tokens still revokes the family; an older one is simply unknown.
+        """
         async with self._engine.begin() as conn:
             await conn.execute(
                 insert(OAuthTokenRow),
@@ -176,6 +184,20 @@ class OAuthRepository:
                     for token in tokens
                 ],
             )
+            for family_id, kind in {(token.family_id, token.kind) for token in tokens}:
+                newest = (
+                    select(OAuthTokenRow.token_hash)
+                    .where(OAuthTokenRow.family_id == family_id, OAuthTokenRow.kind == kind)
+                    .order_by(OAuthTokenRow.expires_at.desc())
+                    .limit(TOKENS_KEPT_PER_KIND)
+                )
+                await conn.execute(
+                    delete(OAuthTokenRow).where(
+                        OAuthTokenRow.family_id == family_id,
+                        OAuthTokenRow.kind == kind,
+                        OAuthTokenRow.token_hash.not_in(newest.scalar_subquery()),
+                    )
+                )
             # A metadata-document client has no row: nothing to mark.
             await conn.execute(
                 update(OAuthClientRow).where(OAuthClientRow.client_id == client_id).values(last_used_at=at)

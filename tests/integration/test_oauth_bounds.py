@@ -12,8 +12,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from server.security.tokens import hash_token
 from server.settings.values import Rate
 from storage.database import create_engine
+from storage.oauth_repository import TOKENS_KEPT_PER_KIND
 from tests.conftest import VALID_KEY, RunningApp
 from tests.integration.test_oauth import (
     REDIRECT,
@@ -21,8 +23,11 @@ from tests.integration.test_oauth import (
     authorize_url,
     callback_params,
     exchange_code,
+    mcp_status,
+    obtain_tokens,
     pkce,
     register,
+    token,
 )
 
 
@@ -182,3 +187,23 @@ def test_an_authorization_body_over_the_cap_is_refused(app: RunningApp) -> None:
     )
     assert refused.status_code == 413
     assert refused.json()["error"] == "invalid_request"
+
+
+def test_a_family_refreshed_for_ever_keeps_a_bounded_number_of_tokens(app: RunningApp, browser: Browser) -> None:
+    client, pair = obtain_tokens(app, browser)
+    used: list[str] = []
+    for _ in range(3 * TOKENS_KEPT_PER_KIND):
+        refreshed = token(
+            app, grant_type="refresh_token", refresh_token=pair["refresh_token"], client_id=client["client_id"]
+        )
+        assert refreshed.status_code == 200, refreshed.text
+        used.append(pair["refresh_token"])
+        pair = refreshed.json()
+    family = "family_id = (SELECT family_id FROM oauth_tokens WHERE token_hash = :h)"
+    latest = hash_token(pair["access_token"])
+    assert count(app, "oauth_tokens", family, h=latest) == 2 * TOKENS_KEPT_PER_KIND
+    assert mcp_status(app, pair["access_token"]) == 200
+    # A recently used refresh token presented again is still reuse: the whole family is revoked.
+    reuse = token(app, grant_type="refresh_token", refresh_token=used[-2], client_id=client["client_id"])
+    assert reuse.json()["error"] == "invalid_grant"
+    assert mcp_status(app, pair["access_token"]) == 401
