@@ -21,3 +21,15 @@ def test_ci_runs_the_test_command_the_readme_shows() -> None:
     assert "pip install -e '.[test]' && python -m pytest" in readme
     assert "pip install . && mistral-mcp serve" in readme
     assert "python -m pytest" in ci and "pip install --quiet -e '.[test]'" in ci
+
+
+def test_readme_lists_every_tool_once_and_counts_them() -> None:
+    import re
+
+    from server.tools import build_registry
+
+    readme = (ROOT / "README.md").read_text()
+    names = [spec.name for spec in build_registry()]
+    rows = re.findall(r"^\| `(mistral_[a-z_]+)` \|", readme, re.MULTILINE)
+    assert sorted(rows) == sorted(names)
+    assert f"({len(names)} tools, listed below" in readme
