@@ -13,8 +13,9 @@ from typing import Any
 from server.tools import batch, fine_tuning
 from server.tools.families import Caller, Family
 from server.tools.files import FILES_PATH
-from server.tools.models import MODELS_PATH, has_capability
+from server.tools.models import has_capability
 from server.tools.paths import AGENTS_PAGES
+from server.upstream.client import MODELS_PATH
 
 # Mistral's page for a suggestion source: the most recent ones are the likely ones.
 FETCH_SIZE = 100

@@ -16,13 +16,13 @@ from server.tools.batch import JOB_PATH as BATCH_JOB_PATH
 from server.tools.families import Family
 from server.tools.file_content import DOWNLOAD_MAX_BYTES
 from server.tools.fine_tuning import JOB_PATH as FINE_TUNING_JOB_PATH
+from server.tools.libraries import LIBRARY_PATH
 from server.tools.models import MODEL_PATH
 from server.tools.paths import AGENT as AGENT_PATH
 from server.tools.paths import CONVERSATION as CONVERSATION_PATH
 from server.tools.paths import FILE_CONTENT as FILE_CONTENT_PATH
 
 # No tool of ours reads this yet; the library tools will name it too.
-LIBRARY_PATH = "/v1/libraries/{library_id}"
 
 # Ids are short: anything longer names nothing, and is not sent to Mistral.
 _MAX_ID = 256

@@ -20,8 +20,9 @@ from server.tools import links
 from server.tools.families import Caller, Family
 from server.tools.file_content import DOWNLOAD_MAX_BYTES, window_of
 from server.tools.limits import MAX_RESULT_CHARS, shrink
-from server.tools.models import MODELS_PATH, capabilities_of
+from server.tools.models import capabilities_of
 from server.tools.spec import Operation
+from server.upstream.client import MODELS_PATH
 
 # Mistral's answers to a GET of an id that is not there for this key (a malformed one is a 422).
 _NOT_THERE = frozenset({400, 404, 422})

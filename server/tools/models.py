@@ -6,8 +6,8 @@ from typing import Any
 
 from server.tools import schemas as s
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
+from server.upstream.client import MODELS_PATH
 
-MODELS_PATH = "/v1/models"
 MODEL_PATH = "/v1/models/{model_id}"
 
 # Friendly capability names -> the ModelCapabilities flag each one reads.

@@ -36,6 +36,9 @@ from server.upstream.sse import StreamFormatError, iter_sse_json, iter_sse_lines
 
 logger = logging.getLogger(__name__)
 
+MODELS_PATH = "/v1/models"
+"""The model list: the key check reads it, and so does the models tool (`server.tools.models`)."""
+
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _BACKOFF_BASE = 0.5
 # Headers that describe the body as it came over the wire, not the decoded bytes kept of it.
@@ -330,12 +333,12 @@ class MistralClient:
         return Download(bytes(kept[:limit]), offset, total, complete)
 
     async def check_key(self, api_key: str) -> None:
-        """Ask Mistral whether the key is good (`GET /v1/models`).
+        """Ask Mistral whether the key is good: the model list, which every key may read.
 
         Raises:
             UpstreamError: rejected (`UpstreamAuthError`) or Mistral unreachable.
         """
-        await self.request(api_key, "GET", "/v1/models")
+        await self.request(api_key, "GET", MODELS_PATH)
 
 
 def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:

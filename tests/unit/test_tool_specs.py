@@ -63,9 +63,12 @@ def _tool_paths() -> Iterator[str]:
 
 @pytest.mark.parametrize("path", list(_tool_paths()))
 def test_each_mistral_path_is_written_once_in_the_tools(path: str) -> None:
-    # Tools sharing an endpoint (chat and function calls, or a path that batch jobs can target) use one constant.
+    # Tools sharing an endpoint (chat and function calls, or a path that batch jobs can target) use one
+    # constant; so do resources, prompts and the upstream client's key check: the whole server is searched.
     places = {
-        source.name: count for source in TOOLS_SOURCE.glob("*.py") if (count := source.read_text().count(f'"{path}"'))
+        str(source): count
+        for source in TOOLS_SOURCE.parent.rglob("*.py")
+        if (count := source.read_text().count(f'"{path}"'))
     }
     assert sum(places.values()) == 1, places
 
@@ -200,3 +203,18 @@ async def test_a_put_tool_whose_arguments_all_travel_in_the_query_sends_no_body(
 def test_a_spec_refuses_a_query_name_that_is_not_an_argument() -> None:
     with pytest.raises(ValueError, match="version"):
         _spec(method="PATCH", input_schema=object_schema({"id": ID}), query=frozenset({"version"}))
+
+
+def test_each_mistral_path_is_written_once_in_the_whole_server() -> None:
+    # Not only the tools: resources, prompts and the upstream client's key check name theirs through
+    # the same constants.
+    import re
+    from collections import Counter
+    from pathlib import Path
+
+    written = Counter(
+        path
+        for source in Path("server").rglob("*.py")
+        for path in re.findall(r"[\"'](/v1/[A-Za-z0-9_/{}.-]+)[\"']", source.read_text(encoding="utf-8"))
+    )
+    assert {path: n for path, n in written.items() if n > 1} == {}
