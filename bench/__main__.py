@@ -18,12 +18,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import concurrency, loadgen, profiling, scale
+from bench import concurrency, loadgen, profiling, scale, tools
 from bench.processes import Serving
 from bench.stack import Stack, stack
 from bench.upstream import delay_model
 
-SECTIONS = ("latency", "concurrency", "streams", "scale")
+SECTIONS = ("tools", "latency", "concurrency", "streams", "scale")
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -230,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
             return run_profile(args, serving, workdir)
         print(f"# mistral-mcp benchmark\n\n{_machine(serving)}\n")
         results: dict[str, Any] = {"machine": _machine(serving)}
+        if "tools" in sections:
+            table, results["tools"] = tools.listing_sizes()
+            print(f"## Tool listing size\n\n{table}\n")
         # One connection per client: the per-connection limits (10 calls at once) apply, as for users.
         connections = max(args.clients, -(-args.in_flight // 10))
         needs_servers = {"latency", "concurrency", "streams"} & set(sections)

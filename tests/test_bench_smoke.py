@@ -27,6 +27,7 @@ def test_the_benchmark_harness_runs_every_section_and_prints_its_tables(tmp_path
     )
     assert run.returncode == 0, run.stdout + run.stderr
     for heading in (
+        "## Tool listing size",
         "## Latency and throughput",
         "## Long calls in flight",
         "## Streams with progress",
@@ -39,6 +40,7 @@ def test_the_benchmark_harness_runs_every_section_and_prints_its_tables(tmp_path
         assert f"| reference, {era} | 20/20 |" in run.stdout
     assert "| bare forwarder, no MCP SDK | 20/20 |" in run.stdout
     assert "FAILED" not in run.stdout, run.stdout
+    assert "| core |" in run.stdout and "| all |" in run.stdout and "| mistral_chat |" in run.stdout
     assert "| SQLite | 0 |" in run.stdout
     if postgres != "none":
         assert "| PostgreSQL | 0 |" in run.stdout

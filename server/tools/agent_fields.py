@@ -33,12 +33,16 @@ AGENT_TOOLS: s.Schema = {
     "type": "array",
     "maxItems": 128,
     "items": AGENT_TOOL,
-    "description": (
-        'Tools Mistral runs for the agent: {"type": "web_search"} (or web_search_premium, code_interpreter, '
-        'image_generation), {"type": "document_library", "library_ids": [...]} to search your document '
-        "libraries (ids from mistral_list_libraries), "
-        'or {"type": "function", "function": {"name", "parameters"}} for the caller to run.'
-    ),
+    "description": "Built-in tools Mistral runs, document libraries (ids from mistral_list_libraries), or functions.",
+}
+# Chat's response_format, its json_schema left for Mistral to check: this object is in five tools' schemas.
+_RESPONSE_FORMAT: s.Schema = {
+    "type": "object",
+    "properties": {
+        "type": s.RESPONSE_FORMAT["properties"]["type"],
+        "json_schema": {"type": "object", "required": ["name", "schema"]},
+    },
+    "additionalProperties": False,
 }
 # CompletionArgs: the agent's defaults for every reply (its temperature stops at 1, not chat's 1.5).
 COMPLETION_ARGS = s.object_schema(
@@ -50,7 +54,7 @@ COMPLETION_ARGS = s.object_schema(
         "stop": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 32}]},
         "presence_penalty": {"type": "number", "minimum": -2, "maximum": 2},
         "frequency_penalty": {"type": "number", "minimum": -2, "maximum": 2},
-        "response_format": s.RESPONSE_FORMAT,
+        "response_format": _RESPONSE_FORMAT,
         "tool_choice": {"type": "string", "enum": ["auto", "none", "any", "required"]},
         "reasoning_effort": {"type": "string", "enum": ["none", "minimal", "low", "medium", "high", "xhigh"]},
     },

@@ -6,7 +6,8 @@ from typing import Any
 
 from server.errors import ToolArgumentError
 from server.tools import schemas as s
-from server.tools.chat import CHAT_PROPERTIES, SHOWING, complete
+from server.tools.chat import CHAT_PROPERTIES, RARE, SHOWING, complete
+from server.tools.extra import extra_schema
 from server.tools.paths import AGENT, AGENTS_PAGES
 from server.tools.replies import completion_output
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
@@ -18,8 +19,13 @@ MAX_PAGE = 20
 # AgentsCompletionRequest is a chat request without what the agent fixes (model, temperature, top_p),
 # without safe_prompt, which it does not take, and without `system`: the agent has its instructions.
 _NOT_FOR_AGENTS = frozenset({"model", "temperature", "top_p", "safe_prompt", "system"})
+_AGENT_RARE = RARE - _NOT_FOR_AGENTS
 COMPLETE_INPUT = s.object_schema(
-    {"agent_id": s.AGENT_ID, **{k: v for k, v in CHAT_PROPERTIES.items() if k not in _NOT_FOR_AGENTS}},
+    {
+        "agent_id": s.AGENT_ID,
+        **{k: v for k, v in CHAT_PROPERTIES.items() if k not in _NOT_FOR_AGENTS},
+        "extra": extra_schema(_AGENT_RARE),
+    },
     required=["agent_id"],
     oneOf=[{"required": ["messages"]}, {"required": ["prompt"]}],
 )
@@ -139,17 +145,16 @@ TOOLS = (
         family="agents",
         title="Talk to a Mistral agent",
         description=(
-            "Send a conversation to one of your Mistral agents: the agent's own model, instructions and tools "
-            "apply. Give `agent_id` (see mistral_list_agents) and `prompt` for one question or `messages` for a "
-            "conversation. Returns the agent's answer with its sources, images and the tools it ran (web search, "
-            "code, libraries, connectors); structuredContent holds the full response with reasoning and usage. "
-            "Streams progress when the client asks for it."
+            "Send a conversation to one of your Mistral agents (its own model, instructions and tools apply): "
+            "`agent_id` and `prompt`, or `messages`. Returns the agent's answer with its sources, images and the "
+            "tools it ran."
         ),
         input_schema=COMPLETE_INPUT,
         output_schema=s.COMPLETION_OUTPUT,
         method="POST",
         path="/v1/agents/completions",
         tool_only=frozenset({"prompt"}) | SHOWING,
+        extra=_AGENT_RARE,
         run=run_agent_complete,
     ),
     ToolSpec(

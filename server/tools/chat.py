@@ -8,6 +8,7 @@ from typing import Any
 from server.errors import ToolArgumentError
 from server.tools import schemas as s
 from server.tools.completion_stream import collect_stream
+from server.tools.extra import extra_schema
 from server.tools.paths import CHAT_COMPLETIONS
 from server.tools.replies import answer_message, completion_output
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
@@ -19,51 +20,56 @@ _SAMPLING: s.Schema = {
     "top_p": s.TOP_P,
     "max_tokens": s.MAX_TOKENS,
     "stop": s.STOP,
-    "random_seed": s.RANDOM_SEED,
-    "presence_penalty": s.PRESENCE_PENALTY,
-    "frequency_penalty": s.FREQUENCY_PENALTY,
-    "n": s.N,
-    "safe_prompt": s.SAFE_PROMPT,
-    "metadata": s.METADATA,
-    "prompt_mode": s.PROMPT_MODE,
     "reasoning_effort": s.REASONING_EFFORT,
     "include_reasoning": s.INCLUDE_REASONING,
-    "guardrails": s.GUARDRAILS,
-    "prompt_cache_key": s.PROMPT_CACHE_KEY,
-    "service_tier": s.SERVICE_TIER,
 }
+# ChatCompletionRequest's rarely used fields: taken in `extra`, checked against the reference there.
+RARE = frozenset(
+    {
+        "random_seed",
+        "presence_penalty",
+        "frequency_penalty",
+        "n",
+        "safe_prompt",
+        "metadata",
+        "prompt_mode",
+        "guardrails",
+        "prompt_cache_key",
+        "service_tier",
+        "prediction",
+        "parallel_tool_calls",
+    }
+)
 
-# The arguments of a chat: ChatCompletionRequest's fields we expose (`stream` is ours to decide), and
+# The arguments of a chat: ChatCompletionRequest's common fields (`stream` is ours to decide), and
 # `prompt`/`system`, shortcuts that become `messages`. Agents' completions are cut from it.
 CHAT_PROPERTIES: s.Schema = {
-    "model": {**s.MODEL, "description": f"Mistral model id (default {DEFAULT_CHAT_MODEL})."},
+    "model": {**s.MODEL, "description": f"Default {DEFAULT_CHAT_MODEL}."},
     "messages": s.MESSAGES,
-    "prompt": {
-        "type": "string",
-        "minLength": 1,
-        "description": "Shortcut for a single user message; use instead of `messages`.",
-    },
-    "system": {"type": "string", "description": "With `prompt`: a system message to put before it."},
+    "prompt": {"type": "string", "minLength": 1, "description": "A single user message, instead of `messages`."},
+    "system": {"type": "string", "description": "With `prompt`: a system message before it."},
     **_SAMPLING,
     "response_format": s.RESPONSE_FORMAT,
-    "prediction": s.PREDICTION,
     "tools": s.TOOLS,
     "tool_choice": s.TOOL_CHOICE,
-    "parallel_tool_calls": s.PARALLEL_TOOL_CALLS,
+    "extra": extra_schema(RARE),
 }
 PROMPT_SHORTCUTS = frozenset({"prompt", "system"})
 # Arguments about how the reply is shown, not sent.
 SHOWING = frozenset({"include_reasoning"})
 CHAT_INPUT = s.object_schema(CHAT_PROPERTIES, oneOf=[{"required": ["messages"]}, {"required": ["prompt"]}])
 
+# Function calling keeps `parallel_tool_calls` at hand; `n` is for chats.
+_FUNCTION_CALL_RARE = RARE - {"parallel_tool_calls", "n"}
 FUNCTION_CALL_INPUT = s.object_schema(
     {
-        "model": {**s.MODEL, "description": f"Mistral model id with function calling (default {DEFAULT_CHAT_MODEL})."},
+        "model": {**s.MODEL, "description": f"A model with function calling (default {DEFAULT_CHAT_MODEL})."},
         "messages": s.MESSAGES,
         "tools": s.TOOLS,
         "tool_choice": s.TOOL_CHOICE,
         "parallel_tool_calls": s.PARALLEL_TOOL_CALLS,
-        **{k: v for k, v in _SAMPLING.items() if k not in {"n"}},
+        **_SAMPLING,
+        "extra": extra_schema(_FUNCTION_CALL_RARE),
     },
     required=["messages", "tools"],
 )
@@ -126,18 +132,16 @@ TOOLS = (
         family="completions",
         title="Chat with a Mistral model",
         description=(
-            "Send a conversation to a Mistral model and get its reply. Use for asking Mistral models questions, "
-            "drafting, translating, summarising, or JSON output (response_format with json_object or "
-            "json_schema). Pass `prompt` for a single question, or `messages` for a full conversation; `tools` can "
-            "enable web search, code interpreter, image generation, document libraries or connectors. Returns the "
-            "answer with its sources and images; structuredContent holds the full Mistral response including "
-            f"reasoning and usage. Default model: {DEFAULT_CHAT_MODEL}."
+            "Ask a Mistral model: questions, drafting, translating, summarising, JSON output (response_format). "
+            "Pass `prompt`, or `messages` for a conversation; `tools` adds web search, code interpreter, image "
+            "generation, document libraries or connectors. Returns the answer with sources and images."
         ),
         input_schema=CHAT_INPUT,
         output_schema=s.COMPLETION_OUTPUT,
         method="POST",
         path=CHAT_COMPLETIONS,
         tool_only=PROMPT_SHORTCUTS | SHOWING,
+        extra=RARE,
         run=run_chat,
         read_only=True,  # a completion changes nothing at Mistral: read-only connections keep it
     ),
@@ -146,16 +150,15 @@ TOOLS = (
         family="completions",
         title="Let a Mistral model choose function calls",
         description=(
-            "Give a Mistral model a conversation and a list of function definitions (`tools`, JSON Schema "
-            "parameters) and get back the function calls it chooses, with their JSON arguments. Use "
-            '`tool_choice` "any" to force a call, or name one function to force it. The calls are returned, '
-            "not executed. structuredContent holds the full response."
+            "Give a Mistral model a conversation and function definitions (`tools`, JSON Schema parameters) and "
+            "get back the function calls it chooses, with their JSON arguments: returned, not executed."
         ),
         input_schema=FUNCTION_CALL_INPUT,
         output_schema=s.COMPLETION_OUTPUT,
         method="POST",
         path=CHAT_COMPLETIONS,
         tool_only=SHOWING,
+        extra=_FUNCTION_CALL_RARE,
         run=run_function_call,
         read_only=True,  # the calls are returned, not executed
     ),

@@ -75,7 +75,7 @@ TOOLS = (
         description=(
             "Score texts (`input`) or conversations (`messages`, or several `conversations`) with a classifier model: "
             "your fine-tuned classifier or Mistral's moderation model. Returns the top labels with scores per target "
-            "for each item; structuredContent.results holds every score. For safety categories use mistral_moderate."
+            "for each item. For safety categories use mistral_moderate."
         ),
         input_schema=CLASSIFY_INPUT,
         output_schema=OUTPUT,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from server.tools import schemas as s
 from server.tools.chat import complete
+from server.tools.extra import extra_schema
 from server.tools.paths import FIM_COMPLETIONS
 from server.tools.replies import completion_output
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 
 DEFAULT_FIM_MODEL = "codestral-latest"
+# FIMCompletionRequest's rarely used fields, taken in `extra`.
+_RARE = frozenset({"min_tokens", "random_seed", "metadata", "prompt_cache_key"})
 
 FIM_INPUT = s.object_schema(
     {
@@ -18,11 +21,8 @@ FIM_INPUT = s.object_schema(
         "temperature": s.TEMPERATURE,
         "top_p": s.TOP_P,
         "max_tokens": s.MAX_TOKENS,
-        "min_tokens": {"type": "integer", "minimum": 0, "description": "Lower bound on tokens generated."},
         "stop": s.STOP,
-        "random_seed": s.RANDOM_SEED,
-        "metadata": s.METADATA,
-        "prompt_cache_key": s.PROMPT_CACHE_KEY,
+        "extra": extra_schema(_RARE),
     },
     required=["prompt"],
 )
@@ -49,6 +49,7 @@ TOOLS = (
         output_schema=s.COMPLETION_OUTPUT,
         method="POST",
         path=FIM_COMPLETIONS,
+        extra=_RARE,
         run=run_code_complete,
         read_only=True,
     ),

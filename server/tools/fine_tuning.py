@@ -10,6 +10,7 @@ from typing import Any
 
 from server.tools import links
 from server.tools import schemas as s
+from server.tools.extra import extra_schema
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 from server.tools.waiting import WAIT_SECONDS, poll, still_waiting
 from server.views import FINE_TUNING_JOB
@@ -50,6 +51,8 @@ HYPERPARAMETERS: s.Schema = s.object_schema(
     },
     description='Training settings, e.g. {"training_steps": 10, "learning_rate": 0.0001}; {} for the defaults.',
 )
+# The job request's rarely used fields, taken in `extra`: W&B logging, GitHub repositories, sample skipping.
+_RARE = frozenset({"integrations", "repositories", "invalid_sample_skip_percentage"})
 CREATE_INPUT = s.object_schema(
     {
         "model": {**s.MODEL, "description": "Base model to fine-tune, e.g. open-mistral-7b or mistral-small-latest."},
@@ -90,36 +93,7 @@ CREATE_INPUT = s.object_schema(
             ),
             "description": "Classifier jobs: the targets and their labels.",
         },
-        "invalid_sample_skip_percentage": {"type": "number", "minimum": 0, "maximum": 0.5},
-        "integrations": {
-            "type": "array",
-            "items": s.object_schema(
-                {
-                    "type": {"type": "string", "const": "wandb"},
-                    "project": {"type": "string"},
-                    "name": {"type": "string"},
-                    "api_key": {"type": "string", "minLength": 40, "maxLength": 40},
-                    "run_name": {"type": "string"},
-                },
-                required=["project", "api_key"],
-            ),
-            "description": "Weights & Biases logging.",
-        },
-        "repositories": {
-            "type": "array",
-            "items": s.object_schema(
-                {
-                    "type": {"type": "string", "const": "github"},
-                    "name": {"type": "string"},
-                    "owner": {"type": "string"},
-                    "ref": {"type": "string"},
-                    "weight": {"type": "number", "exclusiveMinimum": 0},
-                    "token": {"type": "string"},
-                },
-                required=["name", "owner", "token"],
-            ),
-            "description": "GitHub repositories to train on.",
-        },
+        "extra": extra_schema(_RARE),
     },
     required=["model", "hyperparameters"],
 )
@@ -283,16 +257,16 @@ TOOLS = (
         family="jobs",
         title="Create a Mistral fine-tuning job",
         description=(
-            "Fine-tune a Mistral model on uploaded JSONL files. Upload data first with mistral_upload_file "
-            "(purpose fine-tune). Use `dry_run: true` first to get the cost, token and duration estimate without "
-            "creating a job. Returns the job (id, status) or the estimate. Training is billed: confirm the "
-            "estimate with the user before creating the real job." + LEGACY
+            "Fine-tune a Mistral model on JSONL files uploaded with mistral_upload_file (purpose fine-tune). "
+            "Training is billed: run with `dry_run: true` first and confirm its cost estimate with the user. "
+            "Returns the job (id, status) or the estimate." + LEGACY
         ),
         input_schema=CREATE_INPUT,
         output_schema={"type": "object"},  # a job, or a cost estimate when dry_run
         method="POST",
         path=JOBS_PATH,
         tool_only=frozenset({"dry_run"}),  # a query flag, sent only when true
+        extra=_RARE,
         run=run_create_job,
         view=FINE_TUNING_JOB,
     ),

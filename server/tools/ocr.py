@@ -6,6 +6,7 @@ from typing import Any
 
 from server.errors import ToolArgumentError
 from server.tools import schemas as s
+from server.tools.extra import extra_schema
 from server.tools.paths import OCR
 from server.tools.spec import ToolCall, ToolOutput, ToolSpec
 from server.views import OCR_RESULT
@@ -14,6 +15,18 @@ DEFAULT_OCR_MODEL = "mistral-ocr-latest"
 # The document's source, one of them, becomes OCRRequest.document.
 DOCUMENT_SOURCES = frozenset({"document_url", "document_name", "image_url", "file_id"})
 _URL: s.Schema = {"type": "string", "minLength": 1, "maxLength": 20_000_000}
+# OCRRequest's rarely used fields, taken in `extra`: annotations and fine-grained extraction.
+_RARE = frozenset(
+    {
+        "image_limit",
+        "image_min_size",
+        "include_blocks",
+        "confidence_scores_granularity",
+        "bbox_annotation_format",
+        "document_annotation_format",
+        "document_annotation_prompt",
+    }
+)
 
 OCR_INPUT = s.object_schema(
     {
@@ -33,13 +46,7 @@ OCR_INPUT = s.object_schema(
         "extract_header": {"type": "boolean", "description": "Move page headers out of the markdown."},
         "extract_footer": {"type": "boolean", "description": "Move page footers out of the markdown."},
         "include_image_base64": {"type": "boolean", "description": "Return extracted images as base64 (large)."},
-        "image_limit": {"type": "integer", "minimum": 0, "description": "Most images to extract."},
-        "image_min_size": {"type": "integer", "minimum": 0, "description": "Smallest image side to extract (px)."},
-        "include_blocks": {"type": "boolean", "description": "Return paragraph bounding boxes."},
-        "confidence_scores_granularity": {"type": "string", "enum": ["word", "page", "block"]},
-        "bbox_annotation_format": {**s.RESPONSE_FORMAT, "description": "json_schema to annotate each image with."},
-        "document_annotation_format": {**s.RESPONSE_FORMAT, "description": "json_schema to extract from the document."},
-        "document_annotation_prompt": {"type": "string", "description": "Guidance for document_annotation_format."},
+        "extra": extra_schema(_RARE),
     },
     oneOf=[{"required": ["document_url"]}, {"required": ["image_url"]}, {"required": ["file_id"]}],
 )
@@ -112,14 +119,15 @@ TOOLS = (
         description=(
             "Extract the text of a PDF, document or image as markdown with Mistral OCR. Give "
             "exactly one of `document_url`, `image_url` or `file_id` (a file uploaded with purpose ocr). Optional: "
-            "`pages`, table format, header/footer extraction, and json_schema annotations of the document or its "
-            "images. Returns the markdown page by page; structuredContent holds pages, images and usage."
+            "`pages`, table format, header/footer extraction; json_schema annotations go in `extra`. "
+            "Returns the markdown page by page; structuredContent holds pages, images and usage."
         ),
         input_schema=OCR_INPUT,
         output_schema=OUTPUT,
         method="POST",
         path=OCR,
         tool_only=DOCUMENT_SOURCES,
+        extra=_RARE,
         run=run_ocr,
         read_only=True,
         idempotent=True,

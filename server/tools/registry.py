@@ -22,9 +22,10 @@ from jsonschema.exceptions import ValidationError, best_match
 from server.errors import ToolArgumentError, UpstreamError, UpstreamStreamBroken
 from server.limits.deadlines import DEADLINE_GRACE, TOOL_DEADLINE
 from server.policy import EVERYTHING, Policy, Profile
+from server.tools.extra import ExtraFields
 from server.tools.limits import fit_result, json_size
 from server.tools.progress import ProgressFn, ProgressReporter
-from server.tools.spec import ToolCall, ToolOutput, ToolSpec
+from server.tools.spec import EXTRA, ToolCall, ToolOutput, ToolSpec
 from server.upstream.client import MistralClient
 from server.views import VIEW_DATA_KEY
 
@@ -142,6 +143,7 @@ class ToolRegistry:
             Draft202012Validator.check_schema(spec.input_schema)
             self._specs[spec.name] = spec
         self._validators = {name: Draft202012Validator(s.input_schema) for name, s in self._specs.items()}
+        self._extra = ExtraFields(self._specs.values())
         # Built once: listing tools is on every client's hot path and never changes at run time.
         self._tools = {name: spec.to_mcp() for name, spec in self._specs.items()}
         # One listing per profile, read-only setting and view support, made on first use: a few hundred at most.
@@ -211,6 +213,8 @@ class ToolRegistry:
             raise ToolArgumentError(told)
         if error is not None:
             raise ToolArgumentError(_describe(error))
+        if isinstance(arguments.get(EXTRA), dict) and self._specs[name].extra:
+            self._extra.check(name, arguments[EXTRA])
         coerced: dict[str, Any] = _integers(self._specs[name].input_schema, arguments)
         return coerced
 

@@ -14,44 +14,43 @@ MODEL: Schema = {"type": "string", "minLength": 1, "maxLength": 200}
 
 MESSAGE: Schema = {
     "type": "object",
-    "description": "A chat message in Mistral's format.",
     "properties": {
         "role": {"type": "string", "enum": ["system", "user", "assistant", "tool"]},
-        "content": {
-            "description": "Text, or a list of content chunks (text, image_url, document_url, …).",
-            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}, {"type": "null"}],
-        },
-        "tool_calls": {
-            "type": "array",
-            "description": "Assistant messages only: the tool calls the model made earlier.",
-            "items": {"type": "object"},
-        },
-        "tool_call_id": {"type": "string", "description": "Tool messages only: the call this answers."},
-        "name": {"type": "string", "description": "Tool messages only: the function name."},
-        "prefix": {"type": "boolean", "description": "Assistant messages only: force the reply to start with it."},
+        "content": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}, {"type": "null"}]},
+        "tool_calls": {"type": "array", "items": {"type": "object"}},
+        "tool_call_id": {"type": "string"},
+        "name": {"type": "string"},
+        "prefix": {"type": "boolean"},
     },
     "required": ["role"],
     "additionalProperties": False,
 }
 
+# One description for the whole message shape: per-field prose would be read on every turn.
 MESSAGES: Schema = {
     "type": "array",
     "minItems": 1,
     "maxItems": 2000,
     "items": MESSAGE,
-    "description": 'The conversation so far, oldest first, e.g. [{"role": "user", "content": "Hi"}].',
+    "description": (
+        'Oldest first, e.g. [{"role": "user", "content": "Hi"}]; content is text or chunks (text, image_url, '
+        "document_url, …); an assistant's tool_calls are answered by tool messages with their tool_call_id."
+    ),
 }
 
 TEMPERATURE: Schema = {
     "type": "number",
     "minimum": 0,
     "maximum": 1.5,
-    "description": "Sampling temperature (0 to 1.5); lower is more deterministic. Mistral picks a per-model default.",
+    "description": "0 to 1.5; lower is more deterministic.",
 }
-TOP_P: Schema = {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "description": "Nucleus sampling (0 < p ≤ 1)."}
-MAX_TOKENS: Schema = {"type": "integer", "minimum": 0, "description": "Upper bound on tokens in the reply."}
+TOP_P: Schema = {
+    "type": "number",
+    "exclusiveMinimum": 0,
+    "maximum": 1,
+}
+MAX_TOKENS: Schema = {"type": "integer", "minimum": 0}
 STOP: Schema = {
-    "description": "Stop generating when this string (or any of these strings) appears.",
     "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 32}],
 }
 RANDOM_SEED: Schema = {"type": "integer", "minimum": 0, "description": "Seed for reproducible sampling."}
@@ -69,11 +68,11 @@ PROMPT_MODE: Schema = {
 REASONING_EFFORT: Schema = {
     "type": "string",
     "enum": ["none", "minimal", "low", "medium", "high", "xhigh"],
-    "description": "How hard a reasoning model thinks before answering (models that support it).",
+    "description": "For reasoning models.",
 }
 INCLUDE_REASONING: Schema = {
     "type": "boolean",
-    "description": "Put the model's reasoning in the text too (it is always in structuredContent).",
+    "description": "Show the model's reasoning in the text too.",
 }
 GUARDRAILS: Schema = {
     "type": "array",
@@ -98,10 +97,7 @@ PREDICTION: Schema = {
 }
 RESPONSE_FORMAT: Schema = {
     "type": "object",
-    "description": (
-        'Output format: {"type": "text"}, {"type": "json_object"}, or {"type": "json_schema", '
-        '"json_schema": {"name": ..., "schema": {...}, "strict": true}}.'
-    ),
+    "description": "JSON output: json_object, or json_schema with its schema.",
     "properties": {
         "type": {"type": "string", "enum": ["text", "json_object", "json_schema"]},
         "json_schema": {
@@ -127,7 +123,7 @@ FUNCTION_TOOL: Schema = {
             "properties": {
                 "name": {"type": "string", "minLength": 1, "maxLength": 256},
                 "description": {"type": "string"},
-                "parameters": {"type": "object", "description": "JSON Schema of the function's arguments."},
+                "parameters": {"type": "object"},
                 "strict": {"type": "boolean"},
             },
             "required": ["name", "parameters"],
@@ -154,15 +150,7 @@ BUILT_IN_TOOL: Schema = {
         },
         "library_ids": {"type": "array", "items": {"type": "string"}, "minItems": 1},
         "connector_id": {"type": "string", "minLength": 1},
-        "authorization": {
-            "type": "object",
-            "properties": {
-                "type": {"type": "string", "enum": ["api-key", "oauth2-token"]},
-                "value": {"type": "string"},
-            },
-            "required": ["type", "value"],
-            "additionalProperties": False,
-        },
+        "authorization": {"type": "object", "required": ["type", "value"]},  # {"type": "api-key", "value": …}
         "tool_configuration": {"type": "object"},
     },
     "required": ["type"],
@@ -177,32 +165,16 @@ TOOLS: Schema = {
     "minItems": 1,
     "maxItems": 128,
     "items": {"anyOf": [FUNCTION_TOOL, BUILT_IN_TOOL]},
-    "description": (
-        'Functions ({"type": "function", "function": {...}}; their calls come back to you) or tools Mistral runs: '
-        '{"type": "web_search"}, web_search_premium, code_interpreter, image_generation, document_library '
-        "(library_ids), connector (connector_id)."
-    ),
+    "description": "Functions (their calls come back to you) or tools Mistral runs.",
 }
 TOOL_CHOICE: Schema = {
-    "description": (
-        '"auto" (model decides), "none", "any"/"required" (must call one), or '
-        '{"type": "function", "function": {"name": "..."}} to force one function.'
-    ),
+    "description": '"any" forces a call; {"function": {"name": ...}} forces that one.',
     "anyOf": [
         {"type": "string", "enum": ["auto", "none", "any", "required"]},
         {
             "type": "object",
-            "properties": {
-                "type": {"type": "string", "enum": ["function"]},
-                "function": {
-                    "type": "object",
-                    "properties": {"name": {"type": "string"}},
-                    "required": ["name"],
-                    "additionalProperties": False,
-                },
-            },
+            "properties": {"function": {"type": "object", "properties": {"name": {"type": "string"}}}},
             "required": ["function"],
-            "additionalProperties": False,
         },
     ],
 }
@@ -243,19 +215,8 @@ DATE_TIME: Schema = {
 
 
 # Output schemas stay loose: the SDK client rejects a result that does not match, and Mistral adds fields.
-COMPLETION_OUTPUT: Schema = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "model": {"type": "string"},
-        "choices": {
-            "type": "array",
-            "items": {"type": "object", "properties": {"index": {"type": "integer"}, "message": {"type": "object"}}},
-        },
-        "usage": {"type": "object"},
-    },
-    "required": ["choices"],
-}
+# Minimal: a model reads it every turn, and the reply's text already says what it holds.
+COMPLETION_OUTPUT: Schema = {"type": "object", "properties": {"choices": {"type": "array"}}, "required": ["choices"]}
 
 
 def page_size(default: int | None, maximum: int, note: str = "") -> Schema:

@@ -27,7 +27,10 @@ from server.tools.progress import ProgressFn
 from server.upstream.client import Download, FileField, FormPart, MistralClient
 from server.views import tool_meta
 
-__all__ = ["Operation", "Renderer", "ToolCall", "ToolFn", "ToolOutput", "ToolSpec"]
+__all__ = ["EXTRA", "Operation", "Renderer", "ToolCall", "ToolFn", "ToolOutput", "ToolSpec"]
+
+# The argument grouping a spec's `extra` fields (server/tools/extra.py checks them against the reference).
+EXTRA = "extra"
 
 # Methods whose arguments travel in the query string; the others carry a JSON body.
 _QUERY_METHODS = frozenset({"GET", "DELETE"})
@@ -85,8 +88,11 @@ class ToolCall:
         return self.spec
 
     def fields(self) -> dict[str, Any]:
-        """The arguments the caller set that Mistral takes as they are."""
-        return {name: self.arguments[name] for name in self._spec.forwarded if name in self.arguments}
+        """The arguments the caller set that Mistral takes as they are, the fields of `extra` among them."""
+        fields = {name: self.arguments[name] for name in self._spec.forwarded if name in self.arguments}
+        if self._spec.extra:
+            fields.update(self.arguments.get(EXTRA, {}))
+        return fields
 
     def path(self, *, alternate: bool = False) -> str:
         return self._spec.operation(alternate=alternate).fill(self.arguments)
@@ -211,6 +217,8 @@ class ToolSpec:
     output_schema: dict[str, Any] | None = None
     view: str | None = None  # the MCP Apps view (a ui:// resource) hosts show the result in
     app_only: bool = False  # called by a view, never offered to the model (MCP Apps visibility ["app"])
+    # Request fields of `method path` taken inside the `extra` argument, not at the top: the rarely used ones.
+    extra: frozenset[str] = frozenset()
     forwarded: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -219,9 +227,10 @@ class ToolSpec:
         unknown = (self.tool_only | self.query | slots) - set(properties)
         if unknown:
             raise ValueError(f"{self.name}: {sorted(unknown)} are path slots, tool-only or query but not arguments")
-        object.__setattr__(
-            self, "forwarded", tuple(name for name in properties if name not in self.tool_only and name not in slots)
-        )
+        if self.extra and (EXTRA not in properties or self.extra & set(properties)):
+            raise ValueError(f"{self.name}: extra fields need an `{EXTRA}` argument and must not be arguments too")
+        kept = self.tool_only | slots | ({EXTRA} if self.extra else set())
+        object.__setattr__(self, "forwarded", tuple(name for name in properties if name not in kept))
 
     @property
     def operations(self) -> tuple[Operation, ...]:

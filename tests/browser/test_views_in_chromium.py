@@ -350,8 +350,7 @@ async def test_ocr_view_shows_each_page_with_markdown_tables_images_and_annotati
         "table_format": "html",
         "include_image_base64": True,
         "extract_header": True,
-        "bbox_annotation_format": annotation,
-        "document_annotation_format": annotation,
+        "extra": {"bbox_annotation_format": annotation, "document_annotation_format": annotation},
     }
     with anyio.fail_after(WAIT):
         view = await open_view(

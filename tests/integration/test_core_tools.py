@@ -48,20 +48,23 @@ async def test_chat_forwards_every_mistral_option_unchanged(app: RunningApp, fak
         "top_p": 0.9,
         "max_tokens": 64,
         "stop": ["\n\n"],
-        "random_seed": 7,
-        "presence_penalty": 0.1,
-        "frequency_penalty": 0.2,
-        "safe_prompt": True,
-        "prediction": {"type": "content", "content": "{"},
         "response_format": {
             "type": "json_schema",
             "json_schema": {"name": "book", "schema": {"type": "object", "properties": {"title": {"type": "string"}}}},
         },
     }
-    result = await call(app, "mistral_chat", arguments)
+    # The rarely used fields travel in `extra` and reach Mistral as fields of the body.
+    extra = {
+        "random_seed": 7,
+        "presence_penalty": 0.1,
+        "frequency_penalty": 0.2,
+        "safe_prompt": True,
+        "prediction": {"type": "content", "content": "{"},
+    }
+    result = await call(app, "mistral_chat", {**arguments, "extra": extra})
     assert not result.is_error, text_of(result)
     [sent] = fake_mistral.requests_to("POST", "/v1/chat/completions")
-    assert sent.json == arguments
+    assert sent.json == {**arguments, **extra}
 
 
 async def test_function_call_returns_the_chosen_calls(app: RunningApp, fake_mistral: FakeMistral) -> None:

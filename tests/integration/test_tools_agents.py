@@ -40,15 +40,13 @@ async def test_agent_complete_forwards_messages_and_options_unchanged(
         "messages": [{"role": "user", "content": "List three cheeses as JSON"}],
         "max_tokens": 50,
         "stop": ["END"],
-        "random_seed": 3,
         "response_format": {"type": "json_object"},
-        "presence_penalty": 0.5,
-        "n": 1,
     }
-    result = await call_tool(app, fake_mistral, "mistral_agent_complete", arguments)
+    extra = {"random_seed": 3, "presence_penalty": 0.5, "n": 1}  # rarely used: in `extra`, sent as body fields
+    result = await call_tool(app, fake_mistral, "mistral_agent_complete", {**arguments, "extra": extra})
     assert not result.is_error, text_of(result)
     [sent] = fake_mistral.requests_to("POST", PATH)
-    assert sent.json == arguments
+    assert sent.json == {**arguments, **extra}
 
 
 async def test_agent_complete_streams_progress_and_ends_with_the_same_result(

@@ -84,7 +84,7 @@ async def test_ocr_document_annotation_is_shown(app: RunningApp, fake_mistral: F
         app,
         fake_mistral,
         "mistral_ocr",
-        {"document_url": "https://example.com/a.pdf", "document_annotation_format": annotation},
+        {"document_url": "https://example.com/a.pdf", "extra": {"document_annotation_format": annotation}},
     )
     assert not result.is_error, text_of(result)
     assert "## Document annotation" in text_of(result)

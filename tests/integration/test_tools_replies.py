@@ -195,16 +195,13 @@ async def test_a_file_over_one_mib_is_a_resource_link_to_it(app: RunningApp, fak
 async def test_each_built_in_tool_reaches_mistral_as_the_reference_defines_it(
     app: RunningApp, fake_mistral: FakeMistral, tool: str, tools: list[dict[str, Any]]
 ) -> None:
-    extra = {
-        "tools": tools,
-        "guardrails": [{"block_on_error": True, "moderation_llm_v2": {"action": "block"}}],
-        "reasoning_effort": "high",
-    }
+    given = {"tools": tools, "reasoning_effort": "high"}
+    rare = {"guardrails": [{"block_on_error": True, "moderation_llm_v2": {"action": "block"}}]}
     fake_mistral.reply_as("tools")
-    result = await call_tool(app, fake_mistral, tool, {**ASK[tool], **extra})
+    result = await call_tool(app, fake_mistral, tool, {**ASK[tool], **given, "extra": rare})
     assert not result.is_error, text_of(result)
     [sent] = fake_mistral.requests_to("POST", PATHS[tool])
-    assert {key: sent.json[key] for key in extra} == extra
+    assert {key: sent.json[key] for key in {**given, **rare}} == {**given, **rare}
     name = tools[0].get("connector_id") or tools[0]["type"]
     assert f"- {name} " in text_of(result)
 

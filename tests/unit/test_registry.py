@@ -508,3 +508,45 @@ async def test_an_attached_image_leaves_the_answer_its_room(registry: ToolRegist
     assert "- Image 1: image/png, 900.0 KiB, attached as an image." in text_of(result)
     [block] = [b for b in result.content if isinstance(b, types.ImageContent)]
     assert base64.b64decode(block.data) == image and block.mime_type == "image/png"
+
+
+# --- `extra`: rare request fields, checked against the API reference ---
+
+
+@pytest.mark.parametrize(
+    ("tool", "extra", "message"),
+    [
+        ("mistral_chat", {"colour": "red"}, "Unknown field 'extra.colour'. Allowed in extra: frequency_penalty,"),
+        # Top-level arguments stay top-level: one place for each field.
+        ("mistral_chat", {"temperature": 0.2}, "Unknown field 'extra.temperature'."),
+        ("mistral_chat", {"service_tier": "fastest"}, "Invalid argument 'extra.service_tier': 'fastest' is not"),
+        ("mistral_chat", {"random_seed": "seven"}, "Invalid argument 'extra.random_seed': 'seven' is not"),
+        (
+            "mistral_agent_complete",
+            {"guardrails": [{"block_on_error": "yes"}]},
+            "Invalid argument 'extra.guardrails[0].block_on_error': 'yes' is not",
+        ),
+        ("mistral_ocr", {"image_limit": "many"}, "Invalid argument 'extra.image_limit': 'many' is not"),
+    ],
+)
+def test_extra_fields_are_checked_against_the_reference_before_the_call(
+    registry: ToolRegistry, tool: str, extra: dict[str, Any], message: str
+) -> None:
+    base = {"prompt": "x", "agent_id": "ag_1"} if tool == "mistral_agent_complete" else {"prompt": "x"}
+    if tool == "mistral_ocr":
+        base = {"document_url": "https://example.com/a.pdf"}
+    with pytest.raises(ToolArgumentError) as caught:
+        registry.validate(tool, {**base, "extra": extra})
+    assert str(caught.value).startswith(message)
+
+
+def test_valid_extra_fields_pass_as_they_are(registry: ToolRegistry) -> None:
+    extra = {"prediction": {"type": "content", "content": "{"}, "n": 2, "metadata": {"team": "qa"}, "prompt_mode": None}
+    assert registry.validate("mistral_chat", {"prompt": "x", "extra": extra})["extra"] == extra
+
+
+def test_a_tool_naming_an_extra_field_its_operation_lacks_is_refused_at_build(registry: ToolRegistry) -> None:
+    chat = registry.get("mistral_chat")
+    assert chat is not None
+    with pytest.raises(ValueError, match=r"extra fields \['colour'\] are not in"):
+        ToolRegistry([replace(chat, extra=chat.extra | {"colour"})])

@@ -10,6 +10,7 @@ The reference's facts come from its committed digest (`server/reference`, built 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from jsonschema import Draft202012Validator
 from server.reference import CURRENT, LEGACY, Document, Reference, load
 from server.tools import build_registry
 from server.tools.registry import ToolSpec
+from server.tools.spec import EXTRA
 
 Schema = dict[str, Any]
 
@@ -352,6 +354,8 @@ def problems_of(name: str) -> list[str]:
     for argument, schema in properties.items():
         if argument in mapping.tool_only or argument in renamed_roots:
             continue
+        if argument == EXTRA and spec.extra:
+            continue  # its fields are checked one by one below
         targets = [
             (op, target)
             for op in operations
@@ -361,6 +365,10 @@ def problems_of(name: str) -> list[str]:
         if not targets:
             problems.append(f"{argument}: neither a body field nor a parameter of {list(mapping.operations)}")
         problems += _best([list(compatible(schema, target, op.doc, argument)) for op, target in targets])
+    for rare in sorted(spec.extra):
+        # A field taken in `extra` is a body field of an operation, not also an argument of its own.
+        if rare in properties or not any(body_location(op, rare) is not None for op in operations):
+            problems.append(f"{EXTRA}.{rare}: not a body field of {list(mapping.operations)}, or an argument too")
     for tool_at, api_at in mapping.renamed.items():
         found = [(op, t) for op in operations for t in [body_location(op, api_at)] if t is not None]
         if not found:
@@ -372,7 +380,7 @@ def problems_of(name: str) -> list[str]:
         # the official SDKs do not send it, and neither can we.
         defined = (op.body or {}).get("properties", {})
         for required in (name for name in (op.body or {}).get("required", []) if name in defined):
-            sent = required in properties or required in mapping.filled
+            sent = required in properties or required in mapping.filled or required in spec.extra
             sent = sent or any(
                 api_at.split(".")[0].removesuffix("[]") == required for api_at in mapping.renamed.values()
             )
@@ -441,6 +449,21 @@ def test_readme_tools_table_lists_every_tool_with_its_endpoints() -> None:
     for name, spec in registry_specs().items():
         expected = ", ".join(f"`{part.strip()}`" for part in spec.endpoint.split(","))
         assert rows[name][1] == expected and rows[name][0], name
+
+
+@pytest.mark.parametrize("name", sorted(name for name, spec in registry_specs().items() if spec.extra))
+def test_a_tool_with_extra_fields_names_them_in_a_free_object_argument(name: str) -> None:
+    schema = registry_specs()[name].input_schema["properties"][EXTRA]
+    assert schema["type"] == "object" and schema.get("additionalProperties", True) is True
+    assert all(field in schema["description"] for field in registry_specs()[name].extra)
+
+
+def test_the_comparison_catches_an_extra_field_mistral_does_not_know(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = registry_specs()["mistral_chat"]
+    monkeypatch.setitem(registry_specs(), "mistral_chat", dataclasses.replace(spec, extra=spec.extra | {"colour"}))
+    assert problems_of("mistral_chat") == [
+        f"{EXTRA}.colour: not a body field of {list(TOOLS['mistral_chat'].operations)}, or an argument too"
+    ]
 
 
 def test_the_comparison_catches_a_field_mistral_does_not_know() -> None:

@@ -20,7 +20,7 @@ from server.settings import Settings
 from server.tools import build_registry
 from server.tools.registry import ToolRegistry
 from server.tools.schemas import object_schema
-from server.tools.spec import Operation, ToolCall, ToolOutput, ToolSpec
+from server.tools.spec import EXTRA, Operation, ToolCall, ToolOutput, ToolSpec
 from server.upstream.client import MistralClient
 
 TOOLS_SOURCE = Path(__file__).parents[2] / "server" / "tools"
@@ -45,15 +45,19 @@ def test_forwarded_fields_are_the_schema_arguments_minus_tool_only_ones_and_path
     slots = {slot for operation in spec.operations for slot in operation.slots}
     assert spec.tool_only <= _properties(spec)
     assert set(spec.forwarded) <= _properties(spec)
-    assert set(spec.forwarded) == _properties(spec) - spec.tool_only - slots
+    grouped = {EXTRA} if spec.extra else set()  # `extra` is forwarded as its fields, not under its own name
+    assert set(spec.forwarded) == _properties(spec) - spec.tool_only - slots - grouped
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_a_call_forwards_exactly_the_forwarded_arguments_the_caller_set(name: str) -> None:
     spec = SPECS[name]
-    arguments = {argument: f"value of {argument}" for argument in _properties(spec)}
+    arguments: dict[str, Any] = {argument: f"value of {argument}" for argument in _properties(spec)}
+    rare = {field: f"value of {field}" for field in spec.extra}
+    if spec.extra:
+        arguments[EXTRA] = rare
     call = ToolCall(arguments, upstream=None, api_key="k", spec=spec)  # type: ignore[arg-type]  # never sent
-    assert call.fields() == {argument: arguments[argument] for argument in spec.forwarded}
+    assert call.fields() == {**{argument: arguments[argument] for argument in spec.forwarded}, **rare}
     assert ToolCall({}, upstream=None, api_key="k", spec=spec).fields() == {}  # type: ignore[arg-type]
 
 
