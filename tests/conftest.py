@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -28,6 +30,10 @@ from server.settings import Settings
 from tests.fake_mistral import FakeMistral
 from tests.fake_mistral import create_app as create_fake_app
 from tests.support.servers import ServerThread
+
+# Tests never fail on wall-clock time (CI machines are shared): no per-example deadline, no "too slow" check.
+hypothesis_settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("suite")
 
 VALID_KEY = "sk-test-valid"
 TEST_DB_ENV = "MISTRAL_MCP_TEST_DATABASE_URL"
