@@ -40,7 +40,7 @@ async def test_a_call_over_the_daily_cap_is_an_error_naming_the_cap_its_reset_an
     refused, message, _ = await chat(created["mcp_url"], mode)
     assert refused
     assert "Daily cap reached" in message and "2 tool calls per day" in message
-    assert re.search(r"resets at midnight UTC \(\d{4}-\d\d-\d\d 00:00 UTC, in (\d+ h )?\d+ min\)", message)
+    assert re.search(r"resets at midnight UTC \(\d{4}-\d\d-\d\d 00:00 UTC, in (\d+ h( \d+ min)?|\d+ min)\)", message)
     assert f"{app.url}/manage" in message
     assert "Nothing was sent to Mistral" in message
     assert len(fake_mistral.requests_to("POST", CHAT)) == 2

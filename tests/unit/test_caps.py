@@ -137,3 +137,13 @@ async def test_without_caps_a_call_costs_the_database_counter_nothing_not_even_i
     await caps.record("conn_tokens", 500)
     assert repository.operations[-1] == "add 500 to conn_tokens in 2031-07"
     assert len(repository.operations) == 3
+
+
+def test_a_reset_on_the_hour_reads_in_whole_hours() -> None:
+    from datetime import timedelta
+
+    from server.limits.caps import _in
+
+    assert _in(timedelta(hours=22)) == "22 h"
+    assert _in(timedelta(hours=22, minutes=6)) == "22 h 6 min"
+    assert _in(timedelta(seconds=30)) == "1 min"
