@@ -106,6 +106,7 @@ class RunningApp:
     url: str
     settings: Settings
     server: ServerThread
+    session_long: bool = False  # the shared `app`: not stopped with the module that first used it
 
     def http(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30)
@@ -143,14 +144,32 @@ def base_settings(data_dir: Path, database_url: str, upstream_url: str) -> Setti
 
 
 @pytest.fixture(scope="session")
+def started_apps() -> list[RunningApp]:
+    """Every app `app_factory` started, in order."""
+    return []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_the_apps_a_module_started(started_apps: list[RunningApp]) -> Iterator[None]:
+    """Apps live as long as the module that started them: each holds database connections (a pool per
+    app), and a whole suite's worth of idle ones would exhaust PostgreSQL's connection limit."""
+    before = len(started_apps)
+    yield
+    for running in started_apps[before:]:
+        if not running.session_long:
+            running.server.stop()
+
+
+@pytest.fixture(scope="session")
 def app_factory(
     tmp_path_factory: pytest.TempPathFactory,
     database_factory: Callable[[], str],
     fake_mistral_url: str,
     log_stream: io.StringIO,
+    started_apps: list[RunningApp],
 ) -> Iterator[Callable[..., RunningApp]]:
-    """Start the real app with settings overrides; every app started is stopped at the end."""
-    started: list[RunningApp] = []
+    """Start the real app with settings overrides; each is stopped with its module, or at the end."""
+    started = started_apps
 
     def start(database_url: str | None = None, **overrides: Any) -> RunningApp:
         settings = base_settings(tmp_path_factory.mktemp("data"), database_url or database_factory(), fake_mistral_url)
@@ -170,4 +189,6 @@ def app_factory(
 
 @pytest.fixture(scope="session")
 def app(app_factory: Callable[..., RunningApp]) -> RunningApp:
-    return app_factory()
+    shared = app_factory()
+    shared.session_long = True
+    return shared
