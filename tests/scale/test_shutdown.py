@@ -25,10 +25,12 @@ LONG_REPLY = " ".join(f"word{i}" for i in range(12))
 
 
 async def refuses_connections(url: str) -> bool:
+    """Whether new requests go unserved: the port refuses them, or (a connection that raced the
+    listener's close) it is closed without an answer."""
     try:
         async with httpx.AsyncClient(timeout=2) as http:
             await http.get(f"{url}/healthz")
-    except httpx.ConnectError:
+    except (httpx.ConnectError, httpx.RemoteProtocolError):
         return True
     return False
 
